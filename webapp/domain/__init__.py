@@ -1,0 +1,1 @@
+"""Business rules. Plain Python: nothing here imports Flask."""

@@ -1,0 +1,103 @@
+"""The union's identity and programme settings, and logo re-encoding."""
+
+import io
+import re
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.domain.errors import DomainError, InvalidImage
+from webapp.models import Union
+
+MAX_LOGO_BYTES = 2 * 1024 * 1024
+MAX_LOGO_PIXELS = 4096 * 4096
+LOGO_BOX = (512, 512)
+_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class PoorContrast(DomainError):
+    code = "poor_contrast"
+
+
+def get_union(session: Session) -> Union:
+    """The union's settings; an unsaved default before the first configuration."""
+    union = session.scalar(select(Union).order_by(Union.id).limit(1))
+    if union is None:
+        union = Union(
+            name="Quartier",
+            tagline="",
+            address="",
+            primary_color="#1f3a93",
+            accent_color="#e4572e",
+            logo_version=0,
+            points_per_euro=1,
+            cooldown_minutes=10,
+            timezone="Europe/Paris",
+            rules_text="",
+        )
+    return union
+
+
+def _luminance(color: str) -> float:
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(color_a: str, color_b: str) -> float:
+    high, low = sorted((_luminance(color_a), _luminance(color_b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def check_header_color(color: str) -> str:
+    """A colour usable behind white text (WCAG AA, 4.5:1)."""
+    if not _COLOR_RE.match(color or ""):
+        raise PoorContrast("not a colour")
+    if contrast_ratio(color, "#ffffff") < 4.5:
+        raise PoorContrast("white text would be unreadable", ratio=contrast_ratio(color, "#ffffff"))
+    return color.lower()
+
+
+def reencode_logo(data: bytes) -> bytes:
+    """Accept PNG or JPEG within limits; return a fresh PNG without any metadata."""
+    if len(data) > MAX_LOGO_BYTES:
+        raise InvalidImage("too_large")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format not in ("PNG", "JPEG"):
+                raise InvalidImage("format")
+            if probe.width * probe.height > MAX_LOGO_PIXELS:
+                raise InvalidImage("too_many_pixels")
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            mode = "RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB"
+            clean = image.convert(mode)
+    except InvalidImage:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise InvalidImage("unreadable") from exc
+    clean.thumbnail(LOGO_BOX)
+    fresh = Image.new(mode, clean.size)
+    fresh.paste(clean)
+    out = io.BytesIO()
+    fresh.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def update_union(session: Session, union: Union, **fields) -> Union:
+    for name in ("name", "tagline", "address", "rules_text", "points_per_euro", "cooldown_minutes"):
+        if name in fields:
+            setattr(union, name, fields[name])
+    if "primary_color" in fields:
+        union.primary_color = check_header_color(fields["primary_color"])
+    if "accent_color" in fields:
+        union.accent_color = check_header_color(fields["accent_color"])
+    if fields.get("logo") is not None:
+        union.logo_png = reencode_logo(fields["logo"])
+        union.logo_version = (union.logo_version or 0) + 1
+    if union.id is None:
+        session.add(union)
+    session.flush()
+    return union

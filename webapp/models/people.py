@@ -1,0 +1,44 @@
+"""People of the shared customer file and their marketing consents."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+from webapp.models.types import UTCDateTime, utcnow
+
+CHANNELS = ("email", "sms", "post")
+
+
+class Customer(db.Model):
+    """One row per real person, cardholder or not. Erasure blanks the identity."""
+
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str | None] = mapped_column(String(80))
+    last_name: Mapped[str | None] = mapped_column(String(80))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    postcode: Mapped[str | None] = mapped_column(String(10), index=True)
+    source: Mapped[str] = mapped_column(String(20), default="signup")
+    reference: Mapped[str | None] = mapped_column(String(64), index=True)
+    rules_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Consent(db.Model):
+    """An append-only record of each consent given or withdrawn, per channel."""
+
+    __tablename__ = "consent"
+    __table_args__ = (Index("ix_consent_customer_channel", "customer_id", "channel", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    channel: Mapped[str] = mapped_column(String(10))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    method: Mapped[str] = mapped_column(String(20))
+    wording: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
