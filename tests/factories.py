@@ -1,0 +1,76 @@
+"""Test data factories: plain functions over a session, committed for real."""
+
+import itertools
+from datetime import UTC, datetime
+
+from webapp.domain import apikeys, cards, passwords
+from webapp.models import Account, Card, Customer, Shop, Union
+
+PASSWORD = "correct horse battery staple"
+_HASH = passwords.hash_password(PASSWORD)
+_counter = itertools.count(1)
+
+
+class Factories:
+    def __init__(self, session):
+        self.session = session
+
+    def _commit(self, obj):
+        self.session.add(obj)
+        self.session.commit()
+        return obj
+
+    def union(self, **fields) -> Union:
+        values = dict(name="Union Test", primary_color="#1f3a93", accent_color="#8a2be2",
+                      points_per_euro=1, cooldown_minutes=10, timezone="Europe/Paris",
+                      tagline="", address="1 place du Test, 69004 Lyon", rules_text="", logo_version=0)
+        values.update(fields)
+        return self._commit(Union(**values))
+
+    def shop(self, **fields) -> Shop:
+        n = next(_counter)
+        values = dict(slug=f"shop-{n}", name=f"Boutique {n}", category="Test", postcode="69004")
+        values.update(fields)
+        return self._commit(Shop(**values))
+
+    def staff(self, role="merchant", shop=None, **fields) -> Account:
+        n = next(_counter)
+        if role == "merchant" and shop is None:
+            shop = self.shop()
+        values = dict(email=f"staff{n}@example.org", password_hash=_HASH, role=role,
+                      shop_id=shop.id if shop else None, display_name=f"Staff {n}",
+                      email_confirmed_at=datetime.now(UTC))
+        values.update(fields)
+        return self._commit(Account(**values))
+
+    def customer(self, **fields) -> Customer:
+        n = next(_counter)
+        values = dict(first_name=f"Client{n}", email=f"client{n}@example.org", postcode="69004",
+                      source="signup")
+        values.update(fields)
+        return self._commit(Customer(**values))
+
+    def card(self, customer=None) -> Card:
+        customer = customer or self.customer()
+        card = cards.issue_card(self.session, customer.id, datetime.now(UTC))
+        self.session.commit()
+        return card
+
+    def shopper(self, first_name="Alice", **fields) -> Account:
+        """A shopper account with its person and an active card."""
+        customer = self.customer(first_name=first_name, **fields)
+        self.card(customer)
+        account = Account(email=customer.email, password_hash=_HASH, role="shopper",
+                          customer_id=customer.id, display_name=first_name)
+        return self._commit(account)
+
+    def api_key(self, shop) -> str:
+        _key, secret = apikeys.create_api_key(self.session, shop.id, "test", datetime.now(UTC))
+        self.session.commit()
+        return secret
+
+    def active_card(self, account) -> Card:
+        return cards.active_card(self.session, account.customer_id)
+
+
+__all__ = ["Factories", "PASSWORD"]
