@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from tests import factories
@@ -110,8 +111,23 @@ def _empty_tables(app) -> None:
                     conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - our own table names
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production.
+
+    Without this, requests reuse the test's app context: they would share its
+    `g` (Flask-Login's cached user) and its database session, hiding bugs.
+    The test's own transaction is ended first so it holds no lock.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.rollback()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def _app_fixture(database_url: str, tmp_path: Path, overrides: dict):
     app = create_app(make_config(database_url, tmp_path, **overrides))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
     _empty_tables(app)

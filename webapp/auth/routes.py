@@ -196,7 +196,7 @@ def change_password():
                 form.password.errors.append(message_for(error))
             else:
                 db.session.commit()
-                login_user(current_user)  # this session continues; all others end
+                login_user(current_user._get_current_object())  # this session goes on; all others end
                 flash(_("Mot de passe changé. Vos autres sessions ont été fermées."), "success")
                 return redirect(home_for(current_user))
     return render_template("auth/change_password.html", form=form)
