@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, IntegerField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 COLOR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Couleur au format #RRGGBB."))
@@ -51,9 +51,9 @@ class StaffForm(FlaskForm):
     role = SelectField(
         _l("Rôle"),
         choices=[
-            ("merchant", _l("Commerçant")),
-            ("organiser", _l("Organisateur de jeux")),
-            ("admin", _l("Administrateur")),
+            SelectChoice("merchant", _l("Commerçant")),
+            SelectChoice("organiser", _l("Organisateur de jeux")),
+            SelectChoice("admin", _l("Administrateur")),
         ],
     )
     shop_id = SelectField(_l("Boutique (commerçants)"), coerce=int, validators=[Optional()])

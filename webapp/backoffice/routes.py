@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms import SelectChoice
 
 from webapp.auth.forms import EmptyForm
 from webapp.backoffice import bp
@@ -100,7 +101,7 @@ def shop_edit(shop_id: int | None = None):
 def staff():
     form = StaffForm()
     shop_rows = db.session.scalars(select(Shop).where(Shop.active).order_by(Shop.name)).all()
-    form.shop_id.choices = [(0, "—")] + [(shop.id, shop.name) for shop in shop_rows]
+    form.shop_id.choices = [SelectChoice(0, "—")] + [SelectChoice(shop.id, shop.name) for shop in shop_rows]
     if form.validate_on_submit():
         shop_id = form.shop_id.data or None
         if form.role.data == "merchant" and not shop_id:
