@@ -26,9 +26,18 @@ class Factories:
         return obj
 
     def union(self, **fields) -> Union:
-        values = dict(name="Union Test", primary_color="#1f3a93", accent_color="#8a2be2",
-                      points_per_euro=1, cooldown_minutes=10, timezone="Europe/Paris",
-                      tagline="", address="1 place du Test, 69004 Lyon", rules_text="", logo_version=0)
+        values = dict(
+            name="Union Test",
+            primary_color="#1f3a93",
+            accent_color="#8a2be2",
+            points_per_euro=1,
+            cooldown_minutes=10,
+            timezone="Europe/Paris",
+            tagline="",
+            address="1 place du Test, 69004 Lyon",
+            rules_text="",
+            logo_version=0,
+        )
         values.update(fields)
         return self._commit(Union(**values))
 
@@ -42,16 +51,20 @@ class Factories:
         n = next(_counter)
         if role == "merchant" and shop is None:
             shop = self.shop()
-        values = dict(email=f"staff{n}@example.org", password_hash=_HASH, role=role,
-                      shop_id=shop.id if shop else None, display_name=f"Staff {n}",
-                      email_confirmed_at=datetime.now(UTC))
+        values = dict(
+            email=f"staff{n}@example.org",
+            password_hash=_HASH,
+            role=role,
+            shop_id=shop.id if shop else None,
+            display_name=f"Staff {n}",
+            email_confirmed_at=datetime.now(UTC),
+        )
         values.update(fields)
         return self._commit(Account(**values))
 
     def customer(self, **fields) -> Customer:
         n = next(_counter)
-        values = dict(first_name=f"Client{n}", email=f"client{n}@example.org", postcode="69004",
-                      source="signup")
+        values = dict(first_name=f"Client{n}", email=f"client{n}@example.org", postcode="69004", source="signup")
         values.update(fields)
         return self._commit(Customer(**values))
 
@@ -65,8 +78,9 @@ class Factories:
         """A shopper account with its person and an active card."""
         customer = self.customer(first_name=first_name, **fields)
         self.card(customer)
-        account = Account(email=customer.email, password_hash=_HASH, role="shopper",
-                          customer_id=customer.id, display_name=first_name)
+        account = Account(
+            email=customer.email, password_hash=_HASH, role="shopper", customer_id=customer.id, display_name=first_name
+        )
         return self._commit(account)
 
     def api_key(self, shop) -> str:

@@ -8,12 +8,23 @@ from webapp.models import Account, Card, Customer, Shop, Visit
 
 
 def test_create_admin(runner):
-    result = runner.invoke(args=["create-admin", "--email", "Boss@Example.org", "--password",
-                                 "pentes croix rousse soierie", "--name", "Nadia"])
+    result = runner.invoke(
+        args=[
+            "create-admin",
+            "--email",
+            "Boss@Example.org",
+            "--password",
+            "pentes croix rousse soierie",
+            "--name",
+            "Nadia",
+        ]
+    )
     assert result.exit_code == 0, result.output
     admin = db.session.scalar(select(Account))
     assert (admin.email, admin.role) == ("boss@example.org", "admin")
-    again = runner.invoke(args=["create-admin", "--email", "boss@example.org", "--password", "pentes croix rousse soierie"])
+    again = runner.invoke(
+        args=["create-admin", "--email", "boss@example.org", "--password", "pentes croix rousse soierie"]
+    )
     assert again.exit_code != 0 and "email_taken" in again.output
     weak = runner.invoke(args=["create-admin", "--email", "b2@example.org", "--password", "password"])
     assert weak.exit_code != 0 and "weak_password" in weak.output

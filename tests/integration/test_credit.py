@@ -25,8 +25,16 @@ RULES = CreditRules(points_per_euro=1, cooldown_minutes=10)
 
 
 def credit(card, shop, now, amount=2350, key=None, **kwargs):
-    result = visits.credit_visit(db.session, card=card, shop_id=shop.id, amount_cents=amount,
-                                 idempotency_key=key or new_key(), now=now, rules=RULES, **kwargs)
+    result = visits.credit_visit(
+        db.session,
+        card=card,
+        shop_id=shop.id,
+        amount_cents=amount,
+        idempotency_key=key or new_key(),
+        now=now,
+        rules=RULES,
+        **kwargs,
+    )
     db.session.commit()
     return result
 
@@ -115,14 +123,16 @@ def test_bad_amounts_credit_nothing(make, now, amount):
 def test_bad_idempotency_keys_credit_nothing(make, now, key):
     shop, card = make.shop(), make.card()
     with pytest.raises(InvalidIdempotencyKey):
-        visits.credit_visit(db.session, card=card, shop_id=shop.id, amount_cents=100, idempotency_key=key,
-                            now=now, rules=RULES)
+        visits.credit_visit(
+            db.session, card=card, shop_id=shop.id, amount_cents=100, idempotency_key=key, now=now, rules=RULES
+        )
     db.session.rollback()
     assert count_visits() == 0
 
 
-@pytest.mark.parametrize("text,cents", [("23,50", 2350), ("23.5", 2350), ("23", 2300), ("0", 0),
-                                        (" 1 234,05 € ", 123405), ("0,01", 1)])
+@pytest.mark.parametrize(
+    "text,cents", [("23,50", 2350), ("23.5", 2350), ("23", 2300), ("0", 0), (" 1 234,05 € ", 123405), ("0,01", 1)]
+)
 def test_parse_amount(text, cents):
     assert visits.parse_amount(text) == cents
 
@@ -164,8 +174,9 @@ def test_twenty_simultaneous_requests_with_one_key_credit_once(pg_app, now):
 
     def work(_index):
         fresh = db.session.get(Card, card_id)
-        result = visits.credit_visit(db.session, card=fresh, shop_id=shop_id, amount_cents=2350,
-                                     idempotency_key=key, now=now, rules=RULES)
+        result = visits.credit_visit(
+            db.session, card=fresh, shop_id=shop_id, amount_cents=2350, idempotency_key=key, now=now, rules=RULES
+        )
         db.session.commit()
         return result
 
@@ -186,8 +197,9 @@ def test_simultaneous_different_keys_respect_the_cooldown(pg_app, now):
 
     def work(_index):
         fresh = db.session.get(Card, card_id)
-        result = visits.credit_visit(db.session, card=fresh, shop_id=shop_id, amount_cents=500,
-                                     idempotency_key=new_key(), now=now, rules=RULES)
+        result = visits.credit_visit(
+            db.session, card=fresh, shop_id=shop_id, amount_cents=500, idempotency_key=new_key(), now=now, rules=RULES
+        )
         db.session.commit()
         return result
 

@@ -16,8 +16,13 @@ class Capture:
         self.messages = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
-                              email.message_from_bytes(envelope.original_content, policy=email.policy.default)))
+        self.messages.append(
+            (
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                email.message_from_bytes(envelope.original_content, policy=email.policy.default),
+            )
+        )
         return "250 Message accepted for delivery"
 
 
@@ -45,9 +50,16 @@ def app_config(smtp):
 def test_signup_confirmation_goes_through_smtp(client, smtp, make):
     make.union(name="Vitrines SMTP")
     _, handler = smtp
-    response = client.post("/auth/signup", data={"first_name": "Yasmine", "email": "yasmine@example.org",
-                                                 "password": "quatre mots bien choisis", "postcode": "69004",
-                                                 "accept_rules": "y"})
+    response = client.post(
+        "/auth/signup",
+        data={
+            "first_name": "Yasmine",
+            "email": "yasmine@example.org",
+            "password": "quatre mots bien choisis",
+            "postcode": "69004",
+            "accept_rules": "y",
+        },
+    )
     assert response.status_code == 302
     assert len(handler.messages) == 1
     sender, recipients, message = handler.messages[0]

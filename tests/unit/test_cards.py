@@ -54,8 +54,18 @@ def test_parse_code_never_crashes_on_garbage(text):
     assert cards.is_valid_number(parsed.number)
 
 
-@pytest.mark.parametrize("code", ["", "123", "123456789012", "123456789012.", "123456789012.ABC",
-                                  "12345678901X.AAAAAAAAAAAAAAAA", "123456789013.AAAAAAAAAAAAAAA1"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "",
+        "123",
+        "123456789012",
+        "123456789012.",
+        "123456789012.ABC",
+        "12345678901X.AAAAAAAAAAAAAAAA",
+        "123456789013.AAAAAAAAAAAAAAA1",
+    ],
+)
 def test_malformed_codes_are_refused(code):
     with pytest.raises(InvalidCardCode):
         cards.parse_code(code)

@@ -59,25 +59,34 @@ def test_credit_with_plain_number_and_full_url(client, till):
     assert visits() == 1
 
 
-@pytest.mark.parametrize("body,raw,key,status,code", [
-    (None, "not json", None, 400, "malformed_request"),
-    ([1, 2], None, None, 400, "malformed_request"),
-    ({"amount_cents": 100}, None, None, 400, "malformed_request"),
-    ({"card": "CARD", "amount_cents": "12"}, None, None, 400, "invalid_amount"),
-    ({"card": "CARD", "amount_cents": -1}, None, None, 400, "invalid_amount"),
-    ({"card": "CARD", "amount_cents": 100}, None, False, 400, "invalid_idempotency_key"),
-    ({"card": "CARD", "amount_cents": 100}, None, "short", 400, "invalid_idempotency_key"),
-    ({"card": "123", "amount_cents": 100}, None, None, 400, "invalid_card_code"),
-    ({"card": "TAMPERED", "amount_cents": 100}, None, None, 400, "invalid_card_code"),
-    ({"card": "UNKNOWN", "amount_cents": 100}, None, None, 404, "unknown_card"),
-])
+@pytest.mark.parametrize(
+    "body,raw,key,status,code",
+    [
+        (None, "not json", None, 400, "malformed_request"),
+        ([1, 2], None, None, 400, "malformed_request"),
+        ({"amount_cents": 100}, None, None, 400, "malformed_request"),
+        ({"card": "CARD", "amount_cents": "12"}, None, None, 400, "invalid_amount"),
+        ({"card": "CARD", "amount_cents": -1}, None, None, 400, "invalid_amount"),
+        ({"card": "CARD", "amount_cents": 100}, None, False, 400, "invalid_idempotency_key"),
+        ({"card": "CARD", "amount_cents": 100}, None, "short", 400, "invalid_idempotency_key"),
+        ({"card": "123", "amount_cents": 100}, None, None, 400, "invalid_card_code"),
+        ({"card": "TAMPERED", "amount_cents": 100}, None, None, 400, "invalid_card_code"),
+        ({"card": "UNKNOWN", "amount_cents": 100}, None, None, 404, "unknown_card"),
+    ],
+)
 def test_errors_have_stable_codes_and_credit_nothing(client, till, body, raw, key, status, code):
     _, secret, card = till
     if isinstance(body, dict) and "card" in body:
         good = cards.card_code(SIGNING_KEY, card.number, card.version)
         unknown = cards.random_number()
-        body = {**body, "card": {"CARD": card.number, "TAMPERED": good[:-1] + ("A" if good[-1] != "A" else "B"),
-                                 "UNKNOWN": unknown}.get(body["card"], body["card"])}
+        body = {
+            **body,
+            "card": {
+                "CARD": card.number,
+                "TAMPERED": good[:-1] + ("A" if good[-1] != "A" else "B"),
+                "UNKNOWN": unknown,
+            }.get(body["card"], body["card"]),
+        }
     response = post_visit(client, secret, body, key, raw)
     assert response.status_code == status
     assert error_code(response) == code
@@ -136,8 +145,15 @@ def test_revoked_key_and_inactive_shop_are_refused(client, till):
 def test_card_lookup_is_scoped_to_the_shop(client, till, make):
     shop, secret, card = till
     other = make.shop()
-    rules.credit_visit(db.session, card=card, shop_id=other.id, amount_cents=1500, idempotency_key="a" * 20,
-                       now=datetime.now(UTC), rules=rules.CreditRules())
+    rules.credit_visit(
+        db.session,
+        card=card,
+        shop_id=other.id,
+        amount_cents=1500,
+        idempotency_key="a" * 20,
+        now=datetime.now(UTC),
+        rules=rules.CreditRules(),
+    )
     db.session.commit()
     response = client.get(f"/api/v1/cards/{card.number}", headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 200

@@ -12,8 +12,13 @@ from webapp.extensions import db
 from webapp.models import Account, Card, Consent, Customer
 
 GOOD = {
-    "first_name": "Léa", "email": "Lea.Martin@Example.org", "password": "violette pluie marché canut",
-    "postcode": "69004", "phone": "06 12 34 56 78", "consent_email": "y", "accept_rules": "y",
+    "first_name": "Léa",
+    "email": "Lea.Martin@Example.org",
+    "password": "violette pluie marché canut",
+    "postcode": "69004",
+    "phone": "06 12 34 56 78",
+    "consent_email": "y",
+    "accept_rules": "y",
 }
 
 
@@ -53,15 +58,18 @@ def test_signup_sends_a_branded_confirmation_that_confirms(client, app, make):
     assert client.get(link[:-3] + "xyz").status_code == 400
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("email", "not-an-email", "Adresse e-mail invalide"),
-    ("password", "short", "12 caractères"),
-    ("password", "password1234", "trop courant"),
-    ("postcode", "6900", "cinq chiffres"),
-    ("phone", "12", "téléphone invalide"),
-    ("accept_rules", None, "accepter le règlement"),
-    ("first_name", "", "Ce champ est requis"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("email", "not-an-email", "Adresse e-mail invalide"),
+        ("password", "short", "12 caractères"),
+        ("password", "password1234", "trop courant"),
+        ("postcode", "6900", "cinq chiffres"),
+        ("phone", "12", "téléphone invalide"),
+        ("accept_rules", None, "accepter le règlement"),
+        ("first_name", "", "Ce champ est requis"),
+    ],
+)
 def test_bad_signup_rerenders_with_message_and_creates_nothing(client, field, value, message):
     response = signup(client, **{field: value})
     assert response.status_code == 422
@@ -134,8 +142,10 @@ def test_disabled_account_loses_its_sessions(app, make, login):
 @pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True}])
 def test_sign_in_is_rate_limited(client, make):
     shopper = make.shopper()
-    statuses = [client.post("/auth/login", data={"email": shopper.email, "password": "wrong password!!"}).status_code
-                for _ in range(12)]
+    statuses = [
+        client.post("/auth/login", data={"email": shopper.email, "password": "wrong password!!"}).status_code
+        for _ in range(12)
+    ]
     assert statuses[:10] == [422] * 10
     assert statuses[10:] == [429, 429]
     response = client.post("/auth/login", data={"email": shopper.email, "password": PASSWORD})

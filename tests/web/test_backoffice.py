@@ -25,8 +25,16 @@ def admin(make, login):
 
 
 def settings_form(**changes):
-    data = {"name": "Les Vitrines", "tagline": "", "address": "1 place", "primary_color": "#7a1f3d",
-            "accent_color": "#5a2d82", "points_per_euro": "2", "cooldown_minutes": "15", "rules_text": ""}
+    data = {
+        "name": "Les Vitrines",
+        "tagline": "",
+        "address": "1 place",
+        "primary_color": "#7a1f3d",
+        "accent_color": "#5a2d82",
+        "points_per_euro": "2",
+        "cooldown_minutes": "15",
+        "rules_text": "",
+    }
     data.update(changes)
     return data
 
@@ -35,8 +43,9 @@ def test_settings_update_with_jpeg_logo_reencoded_without_metadata(client, admin
     exif = Image.Exif()
     exif[0x010E] = "secret description"  # ImageDescription
     jpeg = image_bytes("JPEG", exif=exif.tobytes())
-    response = client.post("/admin/settings", data=settings_form(logo=(io.BytesIO(jpeg), "logo.jpg")),
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/admin/settings", data=settings_form(logo=(io.BytesIO(jpeg), "logo.jpg")), content_type="multipart/form-data"
+    )
     assert response.status_code == 302
     union = db.session.scalar(select(Union))
     assert (union.name, union.points_per_euro, union.cooldown_minutes) == ("Les Vitrines", 2, 15)
@@ -48,15 +57,21 @@ def test_settings_update_with_jpeg_logo_reencoded_without_metadata(client, admin
     assert "Les Vitrines" in client.get("/admin/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("payload,filename,message", [
-    (image_bytes("GIF"), "disguised.png", "PNG et JPEG"),
-    (b"not an image at all", "logo.png", "pas une image"),
-    (image_bytes("GIF"), "logo.gif", "PNG ou JPEG uniquement"),
-    (image_bytes("PNG", size=(5000, 4000)), "big.png", "trop grande"),
-])
+@pytest.mark.parametrize(
+    "payload,filename,message",
+    [
+        (image_bytes("GIF"), "disguised.png", "PNG et JPEG"),
+        (b"not an image at all", "logo.png", "pas une image"),
+        (image_bytes("GIF"), "logo.gif", "PNG ou JPEG uniquement"),
+        (image_bytes("PNG", size=(5000, 4000)), "big.png", "trop grande"),
+    ],
+)
 def test_bad_logos_are_refused_and_change_nothing(client, admin, payload, filename, message):
-    response = client.post("/admin/settings", data=settings_form(name="Changed", logo=(io.BytesIO(payload), filename)),
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/admin/settings",
+        data=settings_form(name="Changed", logo=(io.BytesIO(payload), filename)),
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     union = db.session.scalar(select(Union))
@@ -74,8 +89,12 @@ def test_shops_create_edit_and_unique_slug(client, admin):
     shop = db.session.scalar(select(Shop))
     assert client.post("/admin/shops/new", data={"name": "Autre", "slug": "fromagerie"}).status_code == 422
     assert client.post("/admin/shops/new", data={"name": "Autre", "slug": "Bad Slug"}).status_code == 422
-    assert client.post(f"/admin/shops/{shop.id}", data={"name": "Fromagerie Mère Richard",
-                                                        "slug": "fromagerie"}).status_code == 302
+    assert (
+        client.post(
+            f"/admin/shops/{shop.id}", data={"name": "Fromagerie Mère Richard", "slug": "fromagerie"}
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(Shop, shop.id).name == "Fromagerie Mère Richard"
     assert "Fromagerie Mère Richard" in client.get("/admin/shops").get_data(as_text=True)
@@ -83,8 +102,13 @@ def test_shops_create_edit_and_unique_slug(client, admin):
 
 def test_staff_creation_rules(client, admin, make):
     shop = make.shop()
-    base = {"display_name": "Marc", "email": "marc@example.org", "password": "tilleul orage pente canut",
-            "role": "merchant", "shop_id": "0"}
+    base = {
+        "display_name": "Marc",
+        "email": "marc@example.org",
+        "password": "tilleul orage pente canut",
+        "role": "merchant",
+        "shop_id": "0",
+    }
     response = client.post("/admin/staff", data=base)
     assert response.status_code == 422 and "rattaché" in response.get_data(as_text=True)
     response = client.post("/admin/staff", data={**base, "shop_id": str(shop.id), "password": "short"})

@@ -43,8 +43,9 @@ def test_scan_link_opens_confirmation_and_credit_goes_through(client, setup):
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Alice" in text and "Créditer" in text and "jamais" in text
-    response = client.post("/counter/credit", data={"card": card.number, "idempotency_key": key_in(page),
-                                                    "amount": "23,50"})
+    response = client.post(
+        "/counter/credit", data={"card": card.number, "idempotency_key": key_in(page), "amount": "23,50"}
+    )
     assert response.status_code == 302
     done = client.get(response.location)
     assert "+23" in done.get_data(as_text=True) and "Client suivant" in done.get_data(as_text=True)
@@ -66,8 +67,9 @@ def test_second_scan_within_cooldown_is_refused_with_the_time(client, setup):
     _, _, _, card = setup
     for expected in (302, 409):
         page = client.get(f"/c/{code_of(card)}")
-        response = client.post("/counter/credit", data={"card": card.number, "idempotency_key": key_in(page),
-                                                        "amount": "5"})
+        response = client.post(
+            "/counter/credit", data={"card": card.number, "idempotency_key": key_in(page), "amount": "5"}
+        )
         assert response.status_code == expected
     assert "déjà été créditée ici" in response.get_data(as_text=True)
     assert visit_count() == 1
@@ -93,12 +95,15 @@ def _other_number(number: str) -> str:
     return body + cards.luhn_check_digit(body)
 
 
-@pytest.mark.parametrize("mangle,status,message", [
-    (_tampered, 400, "pas valide"),
-    (lambda code: code[:-3], 400, "pas valide"),
-    (lambda code: code.split(".")[0], 400, "pas valide"),
-    (lambda code: code.replace(code[:12], _other_number(code[:12])), 400, "pas valide"),
-])
+@pytest.mark.parametrize(
+    "mangle,status,message",
+    [
+        (_tampered, 400, "pas valide"),
+        (lambda code: code[:-3], 400, "pas valide"),
+        (lambda code: code.split(".")[0], 400, "pas valide"),
+        (lambda code: code.replace(code[:12], _other_number(code[:12])), 400, "pas valide"),
+    ],
+)
 def test_bad_codes_are_refused_and_credit_nothing(client, setup, mangle, status, message):
     _, _, _, card = setup
     response = client.get(f"/c/{mangle(code_of(card))}")
@@ -132,8 +137,9 @@ def test_revoked_card_is_refused_everywhere(client, setup, now):
 def test_bad_amount_rerenders_the_form(client, setup, amount):
     _, _, _, card = setup
     page = client.get(f"/c/{code_of(card)}")
-    response = client.post("/counter/credit", data={"card": card.number, "idempotency_key": key_in(page),
-                                                    "amount": amount})
+    response = client.post(
+        "/counter/credit", data={"card": card.number, "idempotency_key": key_in(page), "amount": amount}
+    )
     assert response.status_code == 422
     assert "Créditer" in response.get_data(as_text=True)
     assert visit_count() == 0
@@ -153,18 +159,36 @@ def test_shopper_cannot_reach_the_counter(app, setup, login):
     other = app.test_client()
     login(shopper, on=other)
     assert other.get("/counter/").status_code == 403
-    assert other.post("/counter/credit", data={"card": card.number, "idempotency_key": "x" * 20,
-                                               "amount": "5"}).status_code == 403
+    assert (
+        other.post(
+            "/counter/credit", data={"card": card.number, "idempotency_key": "x" * 20, "amount": "5"}
+        ).status_code
+        == 403
+    )
     assert "Créditer" not in other.get(f"/c/{code_of(card)}").get_data(as_text=True)
 
 
 def test_today_lists_only_own_shop_and_void_is_shop_scoped(app, client, setup, make, login, now):
     shop, merchant, shopper, card = setup
     other_shop = make.shop(name="Librairie Voisine")
-    mine = visit_rules.credit_visit(db.session, card=card, shop_id=shop.id, amount_cents=1000,
-                                    idempotency_key="k" * 20, now=_now_utc(), rules=visit_rules.CreditRules())
-    theirs = visit_rules.credit_visit(db.session, card=card, shop_id=other_shop.id, amount_cents=7777,
-                                      idempotency_key="j" * 20, now=_now_utc(), rules=visit_rules.CreditRules())
+    mine = visit_rules.credit_visit(
+        db.session,
+        card=card,
+        shop_id=shop.id,
+        amount_cents=1000,
+        idempotency_key="k" * 20,
+        now=_now_utc(),
+        rules=visit_rules.CreditRules(),
+    )
+    theirs = visit_rules.credit_visit(
+        db.session,
+        card=card,
+        shop_id=other_shop.id,
+        amount_cents=7777,
+        idempotency_key="j" * 20,
+        now=_now_utc(),
+        rules=visit_rules.CreditRules(),
+    )
     db.session.commit()
     today = client.get("/counter/today").get_data(as_text=True)
     assert "10,00" in today and "77,77" not in today

@@ -43,8 +43,11 @@ def csrf_login(client, account):
 
 def test_every_post_route_is_in_this_test(app):
     """A new POST route must be listed in POST_ROUTES, so its CSRF protection is tested."""
-    posting = {rule.endpoint for rule in app.url_map.iter_rules()
-               if "POST" in rule.methods and not rule.endpoint.startswith("api.")}
+    posting = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "POST" in rule.methods and not rule.endpoint.startswith("api.")
+    }
     assert posting == set(POST_ROUTES)
 
 
@@ -64,12 +67,22 @@ def test_signed_in_forms_reject_a_missing_token(client, make, role, path):
     assert client.get("/auth/login").status_code == 302  # still signed in: nothing else happened
 
 
-@pytest.mark.parametrize("role,path,status", [
-    ("shopper", "/counter/", 403), ("shopper", "/admin/", 403), ("merchant", "/admin/", 403),
-    ("merchant", "/card", 403), ("organiser", "/admin/settings", 403), ("organiser", "/admin/staff", 403),
-    ("merchant", "/account", 403), ("admin", "/counter/", 403), (None, "/card", 302), (None, "/counter/", 302),
-    (None, "/admin/", 302),
-])
+@pytest.mark.parametrize(
+    "role,path,status",
+    [
+        ("shopper", "/counter/", 403),
+        ("shopper", "/admin/", 403),
+        ("merchant", "/admin/", 403),
+        ("merchant", "/card", 403),
+        ("organiser", "/admin/settings", 403),
+        ("organiser", "/admin/staff", 403),
+        ("merchant", "/account", 403),
+        ("admin", "/counter/", 403),
+        (None, "/card", 302),
+        (None, "/counter/", 302),
+        (None, "/admin/", 302),
+    ],
+)
 def test_role_checks(client, make, role, path, status):
     if role:
         account = make.shopper() if role == "shopper" else make.staff(role=role)

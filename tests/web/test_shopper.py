@@ -23,8 +23,11 @@ def decode(png: bytes) -> list[str]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(number=numbers, version=st.integers(min_value=1, max_value=3),
-       base=st.sampled_from(["https://quartier.example", "http://127.0.0.1:5000", "https://vitrines-croix-rousse.fr"]))
+@given(
+    number=numbers,
+    version=st.integers(min_value=1, max_value=3),
+    base=st.sampled_from(["https://quartier.example", "http://127.0.0.1:5000", "https://vitrines-croix-rousse.fr"]),
+)
 def test_rendered_qr_decodes_to_exactly_the_signed_url(number, version, base):
     url = f"{base}/c/{cards.card_code('any-signing-key-0123456789abcdef', number, version)}"
     assert decode(qr_png(url, box_size=4)) == [url]
@@ -45,8 +48,16 @@ def test_card_page_shows_qr_number_points_and_visits(client, make, login, now):
     shop = make.shop(name="Boulangerie Test")
     shopper = make.shopper(first_name="Chloé")
     card = make.active_card(shopper)
-    db.session.add(Visit(customer_id=shopper.customer_id, card_id=card.id, shop_id=shop.id, amount_cents=2350,
-                         points=23, visited_at=now))
+    db.session.add(
+        Visit(
+            customer_id=shopper.customer_id,
+            card_id=card.id,
+            shop_id=shop.id,
+            amount_cents=2350,
+            points=23,
+            visited_at=now,
+        )
+    )
     from webapp.models import PointsEntry
 
     db.session.add(PointsEntry(customer_id=shopper.customer_id, kind="earned", points=23))
@@ -61,8 +72,15 @@ def test_card_page_shows_qr_number_points_and_visits(client, make, login, now):
 def test_account_details_update_and_validation(client, make, login):
     shopper = make.shopper()
     login(shopper)
-    response = client.post("/account", data={"details-first_name": " Zoé  ", "details-last_name": "Roux",
-                                             "details-postcode": "69001", "details-phone": ""})
+    response = client.post(
+        "/account",
+        data={
+            "details-first_name": " Zoé  ",
+            "details-last_name": "Roux",
+            "details-postcode": "69001",
+            "details-phone": "",
+        },
+    )
     assert response.status_code == 302
     customer = db.session.get(Customer, shopper.customer_id)
     assert (customer.first_name, customer.last_name, customer.postcode) == ("Zoé", "Roux", "69001")
@@ -88,15 +106,27 @@ def test_delete_account_erases_person_keeps_anonymous_visits(client, make, login
     shop = make.shop()
     shopper = make.shopper(first_name="Inès", phone="+33612345678")
     card = make.active_card(shopper)
-    db.session.add(Visit(customer_id=shopper.customer_id, card_id=card.id, shop_id=shop.id, amount_cents=500,
-                         points=5, visited_at=now))
+    db.session.add(
+        Visit(
+            customer_id=shopper.customer_id,
+            card_id=card.id,
+            shop_id=shop.id,
+            amount_cents=500,
+            points=5,
+            visited_at=now,
+        )
+    )
     db.session.commit()
     customer_id = shopper.customer_id
     login(shopper)
     refused = client.post("/account/delete", data={"delete-password": "wrong password", "delete-confirm": "y"})
     assert refused.status_code == 422
-    assert client.post("/account/delete", data={"delete-password": "correct horse battery staple",
-                                                "delete-confirm": "y"}).status_code == 302
+    assert (
+        client.post(
+            "/account/delete", data={"delete-password": "correct horse battery staple", "delete-confirm": "y"}
+        ).status_code
+        == 302
+    )
     customer = db.session.get(Customer, customer_id)
     assert customer.erased_at is not None
     assert (customer.first_name, customer.email, customer.phone) == (None, None, None)
