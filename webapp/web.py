@@ -3,12 +3,15 @@
 from datetime import UTC, datetime
 
 from flask import Response, abort, current_app, g, make_response, redirect, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_currency, get_locale
+from flask_babel import lazy_gettext as _l
 
 from webapp.domain.branding import get_union
 from webapp.domain.cards import format_number
 from webapp.extensions import db
 from webapp.security import safe_next_url
+
+CHANNEL_NAMES = {"email": _l("e-mail"), "sms": _l("SMS"), "post": _l("courrier")}
 
 
 def current_union():
@@ -25,7 +28,8 @@ def now() -> datetime:
 
 def init_app(app) -> None:
     app.jinja_env.filters["card_number"] = format_number
-    app.jinja_env.filters["euros"] = lambda cents: f"{cents / 100:.2f}".replace(".", ",") + "\u00a0€"
+    app.jinja_env.filters["euros"] = lambda cents: format_currency(cents / 100, "EUR")
+    app.jinja_env.globals["channel_names"] = CHANNEL_NAMES
 
     @app.context_processor
     def inject_branding():

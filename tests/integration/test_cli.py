@@ -37,7 +37,7 @@ def test_api_key_create_prints_a_working_key_stored_hashed(runner, make):
     assert result.exit_code == 0, result.output
     secret = result.output.strip()
     assert secret.startswith("qk_") and len(secret) > 40
-    assert apikeys.shop_for_key(db.session, secret) == shop.id
+    assert apikeys.key_owner(db.session, secret) == (shop.id, True)
     from webapp.models import ApiKey
 
     assert secret not in db.session.scalar(select(ApiKey.key_hash))

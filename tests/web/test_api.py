@@ -133,7 +133,8 @@ def test_revoked_key_and_inactive_shop_are_refused(client, till):
     shop, secret, card = till
     shop.active = False
     db.session.commit()
-    assert post_visit(client, secret, {"card": card.number, "amount_cents": 1}).status_code in (401, 403)
+    inactive = post_visit(client, secret, {"card": card.number, "amount_cents": 1})
+    assert (inactive.status_code, error_code(inactive)) == (403, "shop_inactive")
     shop.active = True
     key = db.session.scalar(select(ApiKey))
     key.revoked_at = key.created_at

@@ -16,6 +16,7 @@ POST_ROUTES = {
     "auth.change_password": ("shopper", "/auth/password"),
     "auth.resend_confirmation": ("shopper", "/auth/confirm/resend"),
     "shopper.account": ("shopper", "/account"),
+    "shopper.reissue_card": ("shopper", "/card/reissue"),
     "shopper.update_consents": ("shopper", "/account/consents"),
     "shopper.delete_account": ("shopper", "/account/delete"),
     "counter.credit": ("merchant", "/counter/credit"),

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from webapp.domain import cards, consent
 from webapp.domain.qrcodes import qr_png, qr_svg
 from webapp.extensions import db
-from webapp.models import Account, Card, Consent, Customer, Visit
+from webapp.models import Account, Card, Consent, Customer, PointsEntry, Visit
 
 numbers = st.integers(min_value=10**10, max_value=10**11 - 1).map(lambda n: str(n) + cards.luhn_check_digit(str(n)))
 
@@ -58,8 +58,6 @@ def test_card_page_shows_qr_number_points_and_visits(client, make, login, now):
             visited_at=now,
         )
     )
-    from webapp.models import PointsEntry
-
     db.session.add(PointsEntry(customer_id=shopper.customer_id, kind="earned", points=23))
     db.session.commit()
     login(shopper)
@@ -143,3 +141,17 @@ def test_language_switch(client, lang, expected):
     assert client.get(response.location).status_code == 200
     assert client.get("/lang/de").status_code == 404
     assert client.get("/lang/en?next=https://evil.example").location == "/"
+
+
+def test_reissue_keeps_points_and_kills_the_old_code(client, make, login):
+    shopper = make.shopper()
+    old = make.active_card(shopper)
+    db.session.add(PointsEntry(customer_id=shopper.customer_id, kind="earned", points=40))
+    db.session.commit()
+    login(shopper)
+    assert client.post("/card/reissue").status_code == 302
+    db.session.expire_all()
+    new = make.active_card(shopper)
+    assert new.number != old.number and db.session.get(Card, old.id).status == "revoked"
+    page = client.get("/card").get_data(as_text=True)
+    assert cards.format_number(new.number) in page and "<strong>40</strong>" in page

@@ -3,6 +3,7 @@
 ERROR_CODES = {
     "400": ["malformed_request", "invalid_card_code", "invalid_amount", "invalid_idempotency_key"],
     "401": ["unauthorized"],
+    "403": ["shop_inactive"],
     "404": ["unknown_card", "card_revoked"],
     "409": ["cooldown", "idempotency_key_in_flight"],
     "422": ["idempotency_key_reused"],
@@ -21,6 +22,7 @@ def openapi_document(base_url: str) -> dict:
     errors = {
         "400": _error_response("400", "Malformed request"),
         "401": _error_response("401", "Missing, unknown or revoked API key"),
+        "403": _error_response("403", "The key's shop is no longer an active member"),
         "429": _error_response("429", "Too many requests"),
     }
     return {

@@ -40,9 +40,12 @@ def authenticate():
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret:
         return api_error(401, "unauthorized", "Authorization: Bearer <api key> required")
-    shop_id = apikeys.shop_for_key(db.session, secret.strip())
-    if shop_id is None:
+    owner = apikeys.key_owner(db.session, secret.strip())
+    if owner is None:
         return api_error(401, "unauthorized", "unknown or revoked API key")
+    shop_id, shop_active = owner
+    if not shop_active:
+        return api_error(403, "shop_inactive", "this shop is no longer a member")
     g.api_shop_id = shop_id
     return None
 

@@ -24,12 +24,13 @@ def create_api_key(session: Session, shop_id: int, label: str, now: datetime) ->
     return key, secret
 
 
-def shop_for_key(session: Session, secret: str) -> int | None:
-    """The shop id a presented key belongs to, or None (unknown, revoked, inactive shop)."""
+def key_owner(session: Session, secret: str) -> tuple[int, bool] | None:
+    """(shop id, shop is active) for a presented key, or None if unknown or revoked."""
     if not secret or not secret.startswith(KEY_PREFIX) or len(secret) > 100:
         return None
-    return session.scalar(
-        select(ApiKey.shop_id)
+    row = session.execute(
+        select(ApiKey.shop_id, Shop.active)
         .join(Shop, Shop.id == ApiKey.shop_id)
-        .where(ApiKey.key_hash == _digest(secret), ApiKey.revoked_at.is_(None), Shop.active)
-    )
+        .where(ApiKey.key_hash == _digest(secret), ApiKey.revoked_at.is_(None))
+    ).first()
+    return (row.shop_id, row.active) if row else None

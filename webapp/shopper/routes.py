@@ -47,6 +47,17 @@ def card():
     )
 
 
+@bp.post("/card/reissue")
+@login_required
+@roles_required("shopper")
+def reissue_card():
+    """Lost phone or leaked screenshot: the old code stops working at once."""
+    cards.reissue_card(db.session, current_user.customer_id, now())
+    db.session.commit()
+    flash(_("Votre carte a été remplacée : l'ancien code ne fonctionne plus."), "success")
+    return redirect(url_for("shopper.card"))
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 @roles_required("shopper")
