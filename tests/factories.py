@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 
-from webapp.domain import apikeys, cards, passwords
-from webapp.models import Account, Card, Customer, Shop, Union
+from webapp.domain import apikeys, cards, passwords, visits
+from webapp.models import Account, Card, Customer, Shop, Union, Visit
 
 # Cheap Argon2 parameters for the suite: the rules are tested, not the cost.
 passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -82,6 +82,20 @@ class Factories:
             email=customer.email, password_hash=_HASH, role="shopper", customer_id=customer.id, display_name=first_name
         )
         return self._commit(account)
+
+    def visit(self, card, shop, amount_cents: int, at: datetime) -> Visit:
+        """A credited visit through the real crediting rule (points ledger included)."""
+        result = visits.credit_visit(
+            self.session,
+            card=card,
+            shop_id=shop.id,
+            amount_cents=amount_cents,
+            idempotency_key=f"factory-{next(_counter):012d}",
+            now=at,
+            rules=visits.CreditRules(),
+        )
+        self.session.commit()
+        return self.session.get(Visit, result.visit_id)
 
     def api_key(self, shop) -> str:
         _key, secret = apikeys.create_api_key(self.session, shop.id, "test", datetime.now(UTC))

@@ -48,18 +48,7 @@ def test_card_page_shows_qr_number_points_and_visits(client, make, login, now):
     shop = make.shop(name="Boulangerie Test")
     shopper = make.shopper(first_name="Chloé")
     card = make.active_card(shopper)
-    db.session.add(
-        Visit(
-            customer_id=shopper.customer_id,
-            card_id=card.id,
-            shop_id=shop.id,
-            amount_cents=2350,
-            points=23,
-            visited_at=now,
-        )
-    )
-    db.session.add(PointsEntry(customer_id=shopper.customer_id, kind="earned", points=23))
-    db.session.commit()
+    make.visit(card, shop, 2350, now)
     login(shopper)
     page = client.get("/card").get_data(as_text=True)
     assert "<svg" in page and cards.format_number(card.number) in page
@@ -104,16 +93,7 @@ def test_delete_account_erases_person_keeps_anonymous_visits(client, make, login
     shop = make.shop()
     shopper = make.shopper(first_name="Inès", phone="+33612345678")
     card = make.active_card(shopper)
-    db.session.add(
-        Visit(
-            customer_id=shopper.customer_id,
-            card_id=card.id,
-            shop_id=shop.id,
-            amount_cents=500,
-            points=5,
-            visited_at=now,
-        )
-    )
+    make.visit(card, shop, 500, now)
     db.session.commit()
     customer_id = shopper.customer_id
     login(shopper)
