@@ -21,5 +21,5 @@ class CreditForm(FlaskForm):
     amount = StringField(
         _l("Montant de l'achat (€)"),
         validators=[DataRequired(), Length(max=20)],
-        render_kw={"inputmode": "decimal", "autocomplete": "off", "placeholder": "0,00"},
+        render_kw={"inputmode": "decimal", "autocomplete": "off", "placeholder": _l("0,00"), "autofocus": True},
     )
