@@ -2,12 +2,17 @@
 
 from webapp.models.accounts import ROLES, STAFF_ROLES, Account
 from webapp.models.api import ApiKey
+from webapp.models.audit import AuditEntry
 from webapp.models.branding import Union
 from webapp.models.cards import Card
+from webapp.models.imports import CustomerReference, ImportBatch, ReviewItem
 from webapp.models.people import CHANNELS, Consent, Customer
 from webapp.models.points import PointsEntry
+from webapp.models.rfm import RfmScore, RfmSnapshot
 from webapp.models.shops import Shop
+from webapp.models.targets import SavedTarget, SavedTargetMember
 from webapp.models.visits import Visit
+from webapp.models.zones import ZonePostcode
 
 __all__ = [
     "ROLES",
@@ -15,11 +20,20 @@ __all__ = [
     "CHANNELS",
     "Account",
     "ApiKey",
-    "Union",
+    "AuditEntry",
     "Card",
     "Consent",
     "Customer",
+    "CustomerReference",
+    "ImportBatch",
     "PointsEntry",
+    "ReviewItem",
+    "RfmScore",
+    "RfmSnapshot",
+    "SavedTarget",
+    "SavedTargetMember",
     "Shop",
+    "Union",
     "Visit",
+    "ZonePostcode",
 ]

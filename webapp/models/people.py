@@ -27,6 +27,7 @@ class Customer(db.Model):
     rules_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
 
 
 class Consent(db.Model):

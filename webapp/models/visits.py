@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -14,7 +14,24 @@ class Visit(db.Model):
     __table_args__ = (
         Index("ix_visit_card_shop_time", "card_id", "shop_id", "visited_at"),
         Index("ix_visit_shop_time", "shop_id", "visited_at"),
-        Index("ix_visit_customer_time_amount", "customer_id", "visited_at", "amount_cents"),
+        # Covering, partial indexes for RFM: only valid visits, with the amount (see domain/rfm.py).
+        Index(
+            "ix_visit_rfm_union",
+            "customer_id",
+            "visited_at",
+            "amount_cents",
+            postgresql_where=text("voided_at IS NULL"),
+            sqlite_where=text("voided_at IS NULL"),
+        ),
+        Index(
+            "ix_visit_rfm_shop",
+            "shop_id",
+            "customer_id",
+            "visited_at",
+            "amount_cents",
+            postgresql_where=text("voided_at IS NULL"),
+            sqlite_where=text("voided_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
