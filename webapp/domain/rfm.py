@@ -179,11 +179,8 @@ def _score_select(session: Session, scope: Scope):
         _score(ranked.c.f_rank, ranked.c.n).label("f"),
         _score(ranked.c.m_rank, ranked.c.n).label("m"),
     ).subquery("scored")
-    fm = _int_div(scored.c.f + scored.c.m + 1, 2)
-    segment = case(
-        *[(and_(scored.c.r == r, fm == col), name) for (r, col), name in SEGMENT_GRID.items()],
-        else_="lost",
-    )
+    cell = scored.c.r * 10 + _int_div(scored.c.f + scored.c.m + 1, 2)
+    segment = case({r * 10 + fm: name for (r, fm), name in SEGMENT_GRID.items()}, value=cell, else_="lost")
     return select(
         scored.c.customer_id,
         scored.c.recency_days,
