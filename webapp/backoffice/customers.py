@@ -1,0 +1,1 @@
+"""The shared customer file: search, 360° view, merge, prospects, exports."""

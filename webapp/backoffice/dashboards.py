@@ -1,0 +1,1 @@
+"""RFM dashboards, movement between snapshots, cross-shop prescription, zone coverage."""
