@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and bound to the app in `create_app`."""
 
+import click
 from flask import has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -49,16 +50,31 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     cursor.close()
 
 
+def begin_write(session) -> None:
+    """Start the session's transaction as a writer (SQLite: BEGIN IMMEDIATE). Call it first."""
+    session.connection(execution_options={WRITE_OPTION: True})
+
+
+WRITE_OPTION = "quartier_write"
+
+
+def _may_write() -> bool:
+    if has_request_context():
+        return request.method not in SAFE_METHODS
+    return click.get_current_context(silent=True) is not None  # a CLI command
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn):
-    """Take SQLite's write lock at BEGIN for every transaction that may write.
+    """Take SQLite's write lock at BEGIN for transactions that will write.
 
     A deferred transaction that reads and then writes fails at once with
     "database is locked" when another process wrote in between; waiting on the
-    lock up front lets the busy timeout do its job. Transactions opened while
-    serving a safe HTTP method only read, so they stay deferred and never block.
+    lock up front lets the busy timeout do its job. Requests with an unsafe
+    method, CLI commands and code that called `begin_write` begin IMMEDIATE;
+    everything else only reads and stays deferred, so it never blocks writers.
     """
     if conn.dialect.name != "sqlite":
         return
-    read_only = has_request_context() and request.method in SAFE_METHODS
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    writer = _may_write() or conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, Integer, String, and_, case, cast, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from webapp.models import Card, Customer, RfmScore, RfmSnapshot, Visit
+from webapp.models import Card, Customer, RfmScore, RfmSnapshot, Shop, Visit
 
 SEGMENTS = (
     "champions",
@@ -227,6 +227,16 @@ def refresh(session: Session, scope: Scope, *, now: datetime, created_by_id: int
     session.execute(update(RfmSnapshot).where(RfmSnapshot.id == snapshot.id).values(people=people))
     session.refresh(snapshot)
     return snapshot
+
+
+def refresh_all(session: Session, *, as_of: date, timezone: str, now: datetime, created_by_id: int | None = None):
+    """Union-wide and every active shop's snapshot for one date (the nightly job, the refresh button)."""
+    scopes = [Scope(as_of=as_of, timezone=timezone)]
+    scopes += [
+        Scope(as_of=as_of, timezone=timezone, shop_id=shop_id)
+        for shop_id in session.scalars(select(Shop.id).where(Shop.active).order_by(Shop.id))
+    ]
+    return [refresh(session, scope, now=now, created_by_id=created_by_id) for scope in scopes]
 
 
 def latest_snapshot(session: Session, shop_id: int | None = None) -> RfmSnapshot | None:
