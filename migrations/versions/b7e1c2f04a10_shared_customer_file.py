@@ -129,8 +129,6 @@ def upgrade():
     sa.Column('f', sa.SmallInteger(), nullable=False),
     sa.Column('m', sa.SmallInteger(), nullable=False),
     sa.Column('segment', sa.String(length=24), nullable=False),
-    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_rfm_score_customer_id_customer')),
-    sa.ForeignKeyConstraint(['snapshot_id'], ['rfm_snapshot.id'], name=op.f('fk_rfm_score_snapshot_id_rfm_snapshot'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('snapshot_id', 'customer_id', name=op.f('pk_rfm_score')),
     sqlite_with_rowid=False
     )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, String, and_, case, cast, delete, func, insert, literal, select, update
+from sqlalchemy import Date, Integer, String, and_, case, cast, delete, func, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from webapp.models import Card, Customer, RfmScore, RfmSnapshot, Shop, Visit
@@ -195,6 +195,10 @@ def _score_select(session: Session, scope: Scope):
 
 def refresh(session: Session, scope: Scope, *, now: datetime, created_by_id: int | None = None) -> RfmSnapshot:
     """Compute and store the snapshot of a scope, replacing an earlier one of the same scope and date."""
+    if session.get_bind().dialect.name == "postgresql":
+        # JIT compilation costs more than it brings to this one-off query. (More work_mem
+        # keeps the window sorts in memory but makes the planner pick a slower hash aggregate.)
+        session.execute(text("SET LOCAL jit = off"))
     earlier = select(RfmSnapshot.id).where(
         RfmSnapshot.as_of == scope.as_of,
         RfmSnapshot.shop_id.is_(None) if scope.shop_id is None else RfmSnapshot.shop_id == scope.shop_id,

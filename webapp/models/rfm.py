@@ -29,8 +29,11 @@ class RfmScore(db.Model):
         {"sqlite_with_rowid": False},  # clustered on (snapshot, customer): one b-tree less to fill
     )
 
-    snapshot_id: Mapped[int] = mapped_column(ForeignKey("rfm_snapshot.id", ondelete="CASCADE"), primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), primary_key=True)
+    # No foreign keys on purpose: scores are derived data written 100,000 rows at a time, and
+    # PostgreSQL's per-row FK triggers would double the refresh time. Snapshots are deleted
+    # together with their scores (domain/rfm.py) and customers are never deleted (erasure blanks them).
+    snapshot_id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(primary_key=True)
     recency_days: Mapped[int] = mapped_column(Integer)
     frequency: Mapped[int] = mapped_column(Integer)
     monetary_cents: Mapped[int] = mapped_column(BigInteger)
