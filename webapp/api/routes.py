@@ -8,13 +8,13 @@ from flask import current_app, g, jsonify, request
 
 from webapp.api import bp
 from webapp.api.openapi import openapi_document
-from webapp.domain import apikeys, cards, points, visits
+from webapp.domain import apikeys, branding, cards, points, visits
 from webapp.domain.errors import DomainError
 from webapp.domain.visits import CreditRules
 from webapp.errors import api_error
 from webapp.extensions import db, limiter
 from webapp.models import Customer
-from webapp.web import current_union, now
+from webapp.web import now
 
 STATUS_OF = {
     "invalid_card_code": 400,
@@ -74,7 +74,7 @@ def create_visit():
         return api_error(400, "malformed_request", "'card' (signed code or 12-digit number) is required")
     if not key:
         return api_error(400, "invalid_idempotency_key", "Idempotency-Key header is required")
-    union = current_union()
+    points_per_euro, cooldown_minutes = branding.credit_rules(db.session)
     try:
         visits.check_amount(amount)
         visits.check_idempotency_key(key)
@@ -86,7 +86,7 @@ def create_visit():
             amount_cents=amount,
             idempotency_key=key,
             now=now(),
-            rules=CreditRules(union.points_per_euro, union.cooldown_minutes),
+            rules=CreditRules(points_per_euro, cooldown_minutes),
             source="api",
         )
     except DomainError as error:

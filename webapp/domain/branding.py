@@ -39,6 +39,20 @@ def get_union(session: Session) -> Union:
     return union
 
 
+def credit_rules(session: Session) -> tuple[int, int]:
+    """(points per euro, cooldown minutes), read without loading the logo: the counter's hot path."""
+    row = (
+        session.connection()
+        .execute(
+            select(Union.__table__.c.points_per_euro, Union.__table__.c.cooldown_minutes)
+            .order_by(Union.__table__.c.id)
+            .limit(1)
+        )
+        .first()
+    )
+    return (row.points_per_euro, row.cooldown_minutes) if row else (1, 10)
+
+
 def _luminance(color: str) -> float:
     channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]

@@ -83,21 +83,25 @@ def _fingerprint(card_id: int, shop_id: int, amount_cents: int) -> str:
     return hashlib.sha256(f"{card_id}|{shop_id}|{amount_cents}".encode()).hexdigest()
 
 
+# The hot path uses Core statements on the tables (no ORM unit of work, no identity map):
+# a credit is a handful of small statements and must stay cheap under load.
+_VISITS = Visit.__table__
+_POINTS = PointsEntry.__table__
+
+
 def _insert_visit(session: Session, values: dict):
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        stmt = postgresql.insert(Visit).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        stmt = postgresql.insert(_VISITS).on_conflict_do_nothing(index_elements=["idempotency_key"])
     elif dialect == "sqlite":
-        stmt = sqlite.insert(Visit).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        stmt = sqlite.insert(_VISITS).on_conflict_do_nothing(index_elements=["idempotency_key"])
     else:  # pragma: no cover - only PostgreSQL and SQLite are supported
-        stmt = insert(Visit)
-    return session.execute(stmt.values(**values).returning(Visit.id)).scalar()
+        stmt = insert(_VISITS)
+    return session.connection().execute(stmt.returning(_VISITS.c.id), values).scalar()
 
 
 def _replay(session: Session, key: str, fingerprint: str, card_number: str) -> CreditResult | None:
-    row = session.execute(
-        select(Visit).where(Visit.idempotency_key == key).execution_options(populate_existing=True)
-    ).scalar()
+    row = session.connection().execute(select(_VISITS).where(_VISITS.c.idempotency_key == key)).first()
     if row is None:
         return None
     if row.request_fingerprint != fingerprint:
@@ -131,19 +135,23 @@ def credit_visit(
     check_idempotency_key(idempotency_key)
     fingerprint = _fingerprint(card.id, shop_id, amount_cents)
 
-    session.execute(select(Card.id).where(Card.id == card.id).with_for_update())
+    session.connection().execute(select(Card.__table__.c.id).where(Card.__table__.c.id == card.id).with_for_update())
     replay = _replay(session, idempotency_key, fingerprint, card.number)
     if replay is not None:
         return replay
 
     since = now - timedelta(minutes=rules.cooldown_minutes)
-    last = session.scalar(
-        select(func.max(Visit.visited_at)).where(
-            Visit.card_id == card.id,
-            Visit.shop_id == shop_id,
-            Visit.voided_at.is_(None),
-            Visit.visited_at > since,
+    last = (
+        session.connection()
+        .execute(
+            select(func.max(_VISITS.c.visited_at)).where(
+                _VISITS.c.card_id == card.id,
+                _VISITS.c.shop_id == shop_id,
+                _VISITS.c.voided_at.is_(None),
+                _VISITS.c.visited_at > since,
+            )
         )
+        .scalar()
     )
     if last is not None:
         raise CooldownActive(last, last + timedelta(minutes=rules.cooldown_minutes))
@@ -172,14 +180,15 @@ def credit_visit(
             raise IdempotencyKeyInFlight("same key in flight")
         return replay
     if points:
-        session.execute(
-            insert(PointsEntry).values(
-                customer_id=card.customer_id,
-                visit_id=visit_id,
-                kind="earned",
-                points=points,
-                created_at=now,
-            )
+        session.connection().execute(
+            insert(_POINTS),
+            {
+                "customer_id": card.customer_id,
+                "visit_id": visit_id,
+                "kind": "earned",
+                "points": points,
+                "created_at": now,
+            },
         )
     return CreditResult(
         visit_id=visit_id,
