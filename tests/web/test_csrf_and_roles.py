@@ -25,6 +25,9 @@ POST_ROUTES = {
     "backoffice.shop_edit": ("admin", "/admin/shops/new"),
     "backoffice.staff": ("admin", "/admin/staff"),
     "backoffice.staff_toggle": ("admin", "/admin/staff/1/toggle"),
+    "backoffice.person_merge": ("admin", "/admin/customers/1/merge"),
+    "backoffice.merge_undo": ("admin", "/admin/customers/merges/1/undo"),
+    "backoffice.review_resolve": ("admin", "/admin/customers/review/1"),
 }
 PUBLIC_POSTS = [url for role, url in POST_ROUTES.values() if role is None]
 SIGNED_IN_POSTS = [(role, url) for role, url in POST_ROUTES.values() if role]
