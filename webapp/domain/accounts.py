@@ -86,7 +86,12 @@ def register_shopper(session: Session, data: SignUp, now: datetime) -> Account:
     customer = session.scalar(
         select(Customer)
         .outerjoin(Account, Account.customer_id == Customer.id)
-        .where(func.lower(Customer.email) == email, Customer.erased_at.is_(None), Account.id.is_(None))
+        .where(
+            func.lower(Customer.email) == email,
+            Customer.erased_at.is_(None),
+            Customer.merged_into_id.is_(None),
+            Account.id.is_(None),
+        )
         .order_by(Customer.id)
         .limit(1)
     )
