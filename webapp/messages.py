@@ -52,3 +52,18 @@ def message_for(error: DomainError) -> str:
     if error.code == "invalid_image":
         return str(IMAGE_MESSAGES.get(error.params.get("reason"), IMAGE_MESSAGES["unreadable"]))
     return str(MESSAGES.get(error.code, _("Opération impossible.")))
+
+
+SEGMENT_LABELS = {
+    "champions": _l("Champions"),
+    "loyal": _l("Fidèles"),
+    "potential_loyalists": _l("Fidèles potentiels"),
+    "new": _l("Nouveaux"),
+    "promising": _l("Prometteurs"),
+    "need_attention": _l("À surveiller"),
+    "about_to_sleep": _l("Sur le point de s'endormir"),
+    "at_risk": _l("À risque"),
+    "cant_lose_them": _l("À ne pas perdre"),
+    "hibernating": _l("En hibernation"),
+    "lost": _l("Perdus"),
+}

@@ -17,24 +17,11 @@ from webapp.backoffice.customer_forms import MergeForm, ReviewDecisionForm, Sear
 from webapp.domain import dedup, exports, people
 from webapp.domain.errors import DomainError
 from webapp.extensions import begin_write, db
+from webapp.messages import SEGMENT_LABELS
 from webapp.security import roles_required, safe_next_url
 from webapp.web import now
 
 PER_PAGE = 25
-
-SEGMENT_LABELS = {
-    "champions": _l("Champions"),
-    "loyal": _l("Fidèles"),
-    "potential_loyalists": _l("Fidèles en devenir"),
-    "new": _l("Nouveaux clients"),
-    "promising": _l("Prometteurs"),
-    "need_attention": _l("À surveiller"),
-    "about_to_sleep": _l("En train de s'endormir"),
-    "at_risk": _l("À risque"),
-    "cant_lose_them": _l("À ne pas perdre"),
-    "hibernating": _l("En sommeil"),
-    "lost": _l("Perdus"),
-}
 
 SOURCE_LABELS = {
     "signup": _l("Inscription en ligne"),
