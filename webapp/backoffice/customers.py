@@ -4,19 +4,18 @@ Admins and organisers see the whole file. Merchants may use the views marked
 `merchant_allowed`, limited to the people who visited their own shop.
 """
 
-import io
-
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from webapp.auth.forms import EmptyForm
 from webapp.backoffice import bp, merchant_allowed
+from webapp.backoffice.common import download, write_on_get
 from webapp.backoffice.customer_forms import MergeForm, ReviewDecisionForm, SearchForm
 from webapp.domain import dedup, exports, people
 from webapp.domain.errors import DomainError
-from webapp.extensions import begin_write, db
+from webapp.extensions import db
 from webapp.messages import SEGMENT_LABELS
 from webapp.security import roles_required, safe_next_url
 from webapp.web import now
@@ -89,22 +88,6 @@ def export_header() -> list[str]:
         _("Source"),
         _("Créée le"),
     ]
-
-
-def download(data: bytes, fmt: str, stem: str):
-    return send_file(
-        io.BytesIO(data),
-        mimetype=exports.MIMETYPES[fmt],
-        as_attachment=True,
-        download_name=f"{stem}-{now():%Y%m%d}.{fmt}",
-    )
-
-
-def write_on_get() -> None:
-    """A GET that writes (the audit log): end the read transaction the sign-in check opened, then
-    begin as a writer, so that SQLite waits for its write lock instead of failing on a stale snapshot."""
-    db.session.rollback()
-    begin_write(db.session)
 
 
 def labels() -> dict:

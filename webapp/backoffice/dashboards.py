@@ -5,10 +5,9 @@ pages limited to their own shop, whatever the query string says. Every figure co
 webapp.domain.dashboards (SQL aggregates over stored RFM snapshots and the visits).
 """
 
-import io
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,6 +18,7 @@ from wtforms import SelectChoice
 from webapp import messages
 from webapp.auth.forms import EmptyForm
 from webapp.backoffice import bp, merchant_allowed
+from webapp.backoffice.common import download, write_on_get
 from webapp.backoffice.dashboard_forms import (
     CrossShopForm,
     MovementForm,
@@ -28,7 +28,7 @@ from webapp.backoffice.dashboard_forms import (
     ZoneForm,
 )
 from webapp.domain import dashboards, exports, rfm
-from webapp.extensions import begin_write, db
+from webapp.extensions import db
 from webapp.models import RfmSnapshot, Shop
 from webapp.security import roles_required
 from webapp.web import current_union, now
@@ -124,22 +124,6 @@ def snapshot_form(shop_id: int | None, snapshot: RfmSnapshot | None) -> Snapshot
 
 def local_today():
     return now().astimezone(ZoneInfo(current_union().timezone)).date()
-
-
-def write_on_get() -> None:
-    """An export writes the audit log during a GET: end the read transaction the sign-in check
-    opened and begin as a writer, so SQLite waits for its write lock instead of failing."""
-    db.session.rollback()
-    begin_write(db.session)
-
-
-def download(data: bytes, fmt: str, stem: str):
-    return send_file(
-        io.BytesIO(data),
-        mimetype=exports.MIMETYPES[fmt],
-        as_attachment=True,
-        download_name=f"{stem}-{now():%Y%m%d}.{fmt}",
-    )
 
 
 def export_header(with_previous: bool = False) -> list[str]:
