@@ -442,8 +442,23 @@ def _proc_stats() -> list[tuple[int, int, str, float]]:
     return stats
 
 
-def cpu_snapshot(master_pid: int) -> dict:
-    """CPU seconds so far: per process for gunicorn's workers and `postgres` processes, and machine-wide."""
+def _ours_or_shared(pid: int, database: str) -> bool:
+    """A postgres process serving `database`, or one of the server's shared background processes."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    words = title.split()
+    client_backend = any(word.endswith(")") and "(" in word or word == "[local]" for word in words)
+    return not client_backend or database in words
+
+
+def cpu_snapshot(master_pid: int, database: str) -> dict:
+    """CPU seconds so far: per process for gunicorn's workers and PostgreSQL, and machine-wide.
+
+    PostgreSQL is the backends of `database` and the server's background processes
+    (other databases' backends count as other processes).
+    """
     stats = _proc_stats()
     busy = steal = 0.0
     try:  # user nice system idle iowait irq softirq steal
@@ -454,7 +469,9 @@ def cpu_snapshot(master_pid: int) -> dict:
         pass
     return {
         "workers": {pid: cpu for pid, ppid, _name, cpu in stats if ppid == master_pid},
-        "postgres": {pid: cpu for pid, _ppid, name, cpu in stats if name == "postgres"},
+        "postgres": {
+            pid: cpu for pid, _ppid, name, cpu in stats if name == "postgres" and _ours_or_shared(pid, database)
+        },
         "machine": busy,
         "steal": steal,
     }
@@ -551,14 +568,15 @@ def run_database(name: str, url: str, size: Size, workers: int, workdir: Path) -
             f"[{name}] gunicorn -w {workers} on 127.0.0.1:{port}; {size.clients} client threads, "
             f"{len(warmup)} warm-up + {len(measured)} measured requests; load average {load_average()}"
         )
-        cpu_before, client_before = cpu_snapshot(server.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
+        database = url.rsplit("/", 1)[-1].split("?")[0]
+        cpu_before, client_before = cpu_snapshot(server.pid, database), resource.getrusage(resource.RUSAGE_CHILDREN)
         client = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--client-job", str(job_path)],
             cwd=REPO_ROOT,
             timeout=2 * size.phase_seconds + 60,
             check=False,
         )
-        cpu_after, client_after = cpu_snapshot(server.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_after, client_after = cpu_snapshot(server.pid, database), resource.getrusage(resource.RUSAGE_CHILDREN)
         if client.returncode != 0:
             raise RuntimeError(f"client process failed with status {client.returncode}")
     except BaseException:
@@ -596,7 +614,7 @@ def run_database(name: str, url: str, size: Size, workers: int, workdir: Path) -
     ours = cpu["workers"] + cpu["client"] + (cpu["postgres"] if name == "postgresql" else 0.0)
     log(
         f"[{name}] CPU per request: gunicorn workers {cpu['workers']:.2f} ms, client {cpu['client']:.2f} ms"
-        + (f", all postgres processes {cpu['postgres']:.2f} ms" if name == "postgresql" else "")
+        + (f", PostgreSQL {cpu['postgres']:.2f} ms" if name == "postgresql" else "")
         + f"; whole machine busy {cpu['machine']:.2f} ms (kernel and other processes: "
         f"{cpu['machine'] - ours:.2f} ms), stolen by the hypervisor {cpu['steal']:.2f} ms; "
         f"load average {load_average()}"
