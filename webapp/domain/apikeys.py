@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from webapp.models import ApiKey, Shop
@@ -24,13 +24,17 @@ def create_api_key(session: Session, shop_id: int, label: str, now: datetime) ->
     return key, secret
 
 
+# Built once: every API request is authenticated with it.
+_KEY_OWNER = (
+    select(ApiKey.shop_id, Shop.active)
+    .join(Shop, Shop.id == ApiKey.shop_id)
+    .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+)
+
+
 def key_owner(session: Session, secret: str) -> tuple[int, bool] | None:
     """(shop id, shop is active) for a presented key, or None if unknown or revoked."""
     if not secret or not secret.startswith(KEY_PREFIX) or len(secret) > 100:
         return None
-    row = session.execute(
-        select(ApiKey.shop_id, Shop.active)
-        .join(Shop, Shop.id == ApiKey.shop_id)
-        .where(ApiKey.key_hash == _digest(secret), ApiKey.revoked_at.is_(None))
-    ).first()
+    row = session.connection().execute(_KEY_OWNER, {"key_hash": _digest(secret)}).first()
     return (row.shop_id, row.active) if row else None

@@ -39,17 +39,13 @@ def get_union(session: Session) -> Union:
     return union
 
 
+_UNIONS = Union.__table__
+_CREDIT_RULES = select(_UNIONS.c.points_per_euro, _UNIONS.c.cooldown_minutes).order_by(_UNIONS.c.id).limit(1)
+
+
 def credit_rules(session: Session) -> tuple[int, int]:
     """(points per euro, cooldown minutes), read without loading the logo: the counter's hot path."""
-    row = (
-        session.connection()
-        .execute(
-            select(Union.__table__.c.points_per_euro, Union.__table__.c.cooldown_minutes)
-            .order_by(Union.__table__.c.id)
-            .limit(1)
-        )
-        .first()
-    )
+    row = session.connection().execute(_CREDIT_RULES).first()
     return (row.points_per_euro, row.cooldown_minutes) if row else (1, 10)
 
 

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain.errors import CardRevoked, InvalidCardCode, UnknownCard
@@ -104,10 +104,14 @@ def _check_status(card: Card | None) -> Card:
     return card
 
 
+# Built once: the counter and the API look a card up on every credit.
+_CARD_BY_NUMBER = select(Card).where(Card.number == bindparam("number"))
+
+
 def verify_code(session: Session, signing_key: str, code: str) -> Card:
     """The active card a signed code designates, or a named error. Constant-time MAC check."""
     parsed = parse_code(code)
-    card = session.scalar(select(Card).where(Card.number == parsed.number))
+    card = session.scalar(_CARD_BY_NUMBER, {"number": parsed.number})
     version = card.version if card is not None else 1
     expected = card_mac(signing_key, parsed.number, version)
     if not hmac.compare_digest(expected, parsed.mac):
@@ -120,7 +124,7 @@ def find_by_number(session: Session, number: str) -> Card:
     number = normalise_number(number)
     if not is_valid_number(number):
         raise InvalidCardCode("malformed card number")
-    return _check_status(session.scalar(select(Card).where(Card.number == number)))
+    return _check_status(session.scalar(_CARD_BY_NUMBER, {"number": number}))
 
 
 def resolve(session: Session, signing_key: str, code_or_number: str) -> Card:

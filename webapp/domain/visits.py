@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Integer, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from webapp.domain.errors import (
@@ -29,6 +28,7 @@ from webapp.domain.errors import (
 )
 from webapp.domain.points import points_for
 from webapp.models import Card, Customer, PointsEntry, Shop, Visit
+from webapp.models.types import UTCDateTime
 
 MAX_AMOUNT_CENTS = 1_000_000
 _AMOUNT_RE = re.compile(r"^\d{1,7}(?:[.,]\d{1,2})?$")
@@ -83,25 +83,38 @@ def _fingerprint(card_id: int, shop_id: int, amount_cents: int) -> str:
     return hashlib.sha256(f"{card_id}|{shop_id}|{amount_cents}".encode()).hexdigest()
 
 
-# The hot path uses Core statements on the tables (no ORM unit of work, no identity map):
-# a credit is a handful of small statements and must stay cheap under load.
+# The hot path runs Core statements built once, with bound parameters (no ORM unit of
+# work, no identity map, no per-call statement building or cache-key computation): a
+# credit is a handful of small statements and must stay cheap under load.
 _VISITS = Visit.__table__
-_POINTS = PointsEntry.__table__
+_CARDS = Card.__table__
 
-
-def _insert_visit(session: Session, values: dict):
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt = postgresql.insert(_VISITS).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(_VISITS).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    else:  # pragma: no cover - only PostgreSQL and SQLite are supported
-        stmt = insert(_VISITS)
-    return session.connection().execute(stmt.returning(_VISITS.c.id), values).scalar()
+_LOCK_CARD = select(_CARDS.c.id).where(_CARDS.c.id == bindparam("card_id")).with_for_update()
+_VISIT_BY_KEY = select(_VISITS).where(_VISITS.c.idempotency_key == bindparam("key"))
+_LAST_VISIT_SINCE = select(func.max(_VISITS.c.visited_at)).where(
+    _VISITS.c.card_id == bindparam("card_id"),
+    _VISITS.c.shop_id == bindparam("shop_id"),
+    _VISITS.c.voided_at.is_(None),
+    _VISITS.c.visited_at > bindparam("since"),
+)
+# Plain SQL understood alike by PostgreSQL and SQLite (>= 3.35): the dialects' own
+# on-conflict constructs are compiled anew on every call, this one once.
+_INSERT_VISIT = (
+    text(
+        "INSERT INTO visit (customer_id, card_id, shop_id, amount_cents, points, visited_at, source,"
+        " credited_by_id, idempotency_key, request_fingerprint, created_at)"
+        " VALUES (:customer_id, :card_id, :shop_id, :amount_cents, :points, :visited_at, :source,"
+        " :credited_by_id, :idempotency_key, :request_fingerprint, :created_at)"
+        " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+    )
+    .bindparams(bindparam("visited_at", type_=UTCDateTime()), bindparam("created_at", type_=UTCDateTime()))
+    .columns(id=Integer)
+)
+_INSERT_POINTS = insert(PointsEntry.__table__)
 
 
 def _replay(session: Session, key: str, fingerprint: str, card_number: str) -> CreditResult | None:
-    row = session.connection().execute(select(_VISITS).where(_VISITS.c.idempotency_key == key)).first()
+    row = session.connection().execute(_VISIT_BY_KEY, {"key": key}).first()
     if row is None:
         return None
     if row.request_fingerprint != fingerprint:
@@ -135,30 +148,20 @@ def credit_visit(
     check_idempotency_key(idempotency_key)
     fingerprint = _fingerprint(card.id, shop_id, amount_cents)
 
-    session.connection().execute(select(Card.__table__.c.id).where(Card.__table__.c.id == card.id).with_for_update())
+    connection = session.connection()
+    connection.execute(_LOCK_CARD, {"card_id": card.id})
     replay = _replay(session, idempotency_key, fingerprint, card.number)
     if replay is not None:
         return replay
 
     since = now - timedelta(minutes=rules.cooldown_minutes)
-    last = (
-        session.connection()
-        .execute(
-            select(func.max(_VISITS.c.visited_at)).where(
-                _VISITS.c.card_id == card.id,
-                _VISITS.c.shop_id == shop_id,
-                _VISITS.c.voided_at.is_(None),
-                _VISITS.c.visited_at > since,
-            )
-        )
-        .scalar()
-    )
+    last = connection.execute(_LAST_VISIT_SINCE, {"card_id": card.id, "shop_id": shop_id, "since": since}).scalar()
     if last is not None:
         raise CooldownActive(last, last + timedelta(minutes=rules.cooldown_minutes))
 
     points = points_for(amount_cents, rules.points_per_euro)
-    visit_id = _insert_visit(
-        session,
+    visit_id = connection.execute(
+        _INSERT_VISIT,
         {
             "customer_id": card.customer_id,
             "card_id": card.id,
@@ -172,7 +175,7 @@ def credit_visit(
             "request_fingerprint": fingerprint,
             "created_at": now,
         },
-    )
+    ).scalar()
     if visit_id is None:
         # The key arrived meanwhile through another card's lock: replay or refuse.
         replay = _replay(session, idempotency_key, fingerprint, card.number)
@@ -180,8 +183,8 @@ def credit_visit(
             raise IdempotencyKeyInFlight("same key in flight")
         return replay
     if points:
-        session.connection().execute(
-            insert(_POINTS),
+        connection.execute(
+            _INSERT_POINTS,
             {
                 "customer_id": card.customer_id,
                 "visit_id": visit_id,

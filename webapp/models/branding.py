@@ -15,7 +15,8 @@ class Union(db.Model):
     address: Mapped[str] = mapped_column(Text, default="")
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f3a93")
     accent_color: Mapped[str] = mapped_column(String(7), default="#e4572e")
-    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Deferred: every page reads the union, only /logo.png needs the image itself.
+    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     logo_version: Mapped[int] = mapped_column(Integer, default=0)
     points_per_euro: Mapped[int] = mapped_column(Integer, default=1)
     cooldown_minutes: Mapped[int] = mapped_column(Integer, default=10)
