@@ -28,6 +28,20 @@ def _shop_or_fail(slug: str | None):
     return shop
 
 
+def _committed(run_import):
+    """Run one import in one transaction: committed whole, or rolled back with a clear message."""
+    try:
+        report = run_import()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return report
+
+
 def _print_lines(lines: list[tuple[int, str]], total: int, batch_id: int | None) -> None:
     for line, reason in lines[:MAX_PRINTED_LINES]:
         click.echo(f"  line {line}: {reason}")
@@ -44,15 +58,7 @@ def import_visits_command(file: Path, shop_slug: str | None) -> None:
     from webapp.domain.visit_import import import_visits
 
     shop = _shop_or_fail(shop_slug)
-    try:
-        report = import_visits(db.session, file, now=datetime.now(UTC), shop=shop, filename=file.name)
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from error
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.commit()
+    report = _committed(lambda: import_visits(db.session, file, now=datetime.now(UTC), shop=shop, filename=file.name))
     click.echo(
         f"{file.name}: {report.rows} rows; {report.imported} visits imported, "
         f"{report.already_imported} already imported before (skipped), "
@@ -70,15 +76,9 @@ def import_customers_command(file: Path, shop_slug: str) -> None:
     from webapp.domain.customer_import import import_customers
 
     shop = _shop_or_fail(shop_slug)
-    try:
-        report = import_customers(db.session, file, shop=shop, now=datetime.now(UTC), filename=file.name)
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from error
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.commit()
+    report = _committed(
+        lambda: import_customers(db.session, file, shop=shop, now=datetime.now(UTC), filename=file.name)
+    )
     click.echo(
         f"{file.name}: {report.rows} rows; {report.created} people created, {report.matched} matched, "
         f"{report.to_review} to review, {report.rejected} rejected; {report.consents} consents recorded."
