@@ -18,6 +18,11 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _megabytes(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value if value.isdigit() and int(value) > 0 else default) * 1024 * 1024
+
+
 def load_config(instance_path: str) -> dict:
     """Build the configuration mapping from environment variables."""
     instance = Path(instance_path)
@@ -46,6 +51,8 @@ def load_config(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "LANGUAGES": ["fr", "en"],
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "IMPORT_MAX_BYTES": _megabytes("IMPORT_MAX_MB", 16),
+        "IMPORT_DIR": str(instance / "imports"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
 

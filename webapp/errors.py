@@ -3,6 +3,7 @@
 import logging
 
 from flask import jsonify, render_template, request
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -60,6 +61,10 @@ def init_app(app) -> None:
         status = error.code or 500
         if wants_json():
             response = api_error(status, API_CODES.get(status, "http_error"), error.name)
+        elif status == 413 and request.max_content_length:
+            size = format_decimal(round(request.max_content_length / 1024 / 1024, 1))
+            message = _l("Le fichier envoyé dépasse la taille permise : %(size)s Mo au plus.", size=size)
+            response = _render(status, message)
         else:
             response = _render(status)
         if status == 429 and getattr(error, "retry_after", None):

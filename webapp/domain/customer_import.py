@@ -67,6 +67,7 @@ from webapp.domain.accounts import (
 )
 from webapp.domain.branding import get_union
 from webapp.domain.imports import BadValue, MissingColumns
+from webapp.domain.names import folded_names
 from webapp.models import Consent, Customer, CustomerReference, ImportBatch, ReviewItem, Shop
 
 FUZZY_THRESHOLD = 85.0
@@ -447,6 +448,7 @@ def _write(session, batch, shop, now, filename, matcher: _Matcher, decided, repo
                 customer_id,
                 person.first_name,
                 person.last_name,
+                *folded_names(person.first_name, person.last_name),
                 person.email,
                 person.phone,
                 person.postcode,
@@ -455,7 +457,8 @@ def _write(session, batch, shop, now, filename, matcher: _Matcher, decided, repo
                 created_at,
             )
         )
-    columns = ("id", "first_name", "last_name", "email", "phone", "postcode", "source", "reference", "created_at")
+    columns = ("id", "first_name", "last_name", "first_name_folded", "last_name_folded")
+    columns += ("email", "phone", "postcode", "source", "reference", "created_at")
     imports.insert_rows(connection, "customer", columns, rows)
 
     if fills:

@@ -25,6 +25,7 @@ import codecs
 import csv
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -125,6 +126,32 @@ def sniff_delimiter(header_line: str) -> str:
 def is_xlsx(path: str | Path) -> bool:
     with open(path, "rb") as handle:
         return handle.read(4) == b"PK\x03\x04"
+
+
+_NOT_TEXT = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"\xd0\xcf\x11\xe0", b"Rar!", b"7z\xbc\xaf")
+_CONTROL_BYTES = frozenset(range(32)) - {9, 10, 11, 12, 13, 26}  # tab, newlines, form feed and DOS end-of-file pass
+
+
+def detect_kind(path: str | Path, probe_bytes: int = 1 << 16) -> str | None:
+    """What a file is by its content, whatever its name: "xlsx", "csv" (any text), or None.
+
+    An XLSX file is a ZIP archive holding a workbook; text is what decodes
+    without NUL or other control characters (UTF-16 only with its BOM).
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(probe_bytes)
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError):
+            return None
+        return "xlsx" if {"[Content_Types].xml", "xl/workbook.xml"} <= names else None
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        head = codecs.getincrementaldecoder("utf-16")(errors="replace").decode(head).encode("utf-8", "replace")
+    if not head.strip() or head.startswith(_NOT_TEXT):
+        return None
+    return None if any(byte in _CONTROL_BYTES for byte in head) else "csv"
 
 
 @contextmanager

@@ -7,8 +7,7 @@ Search detects the kind of query and answers from an indexed column:
 - 5 digits                                   -> postcode (index);
 - digits with + ( ) . - and spaces           -> phone, normalised to E.164 (index);
 - anything else                              -> prefix of first or last name, case- and
-  accent-insensitive. Names have no index: the prefix is compared character by character
-  in SQL (see `_name_prefix`), one scan of the customer table at most.
+  accent-insensitive: a range scan on the folded names' indexes (see `_name_condition`).
 
 A page counts and sorts at most COUNT_CAP + 1 matches (see `_page_ids`); exports hold all.
 Erased people and people merged into another record are never listed. With `shop_id`
@@ -16,7 +15,6 @@ Erased people and people merged into another record are never listed. With `shop
 """
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +27,7 @@ from webapp.domain.accounts import InvalidPhone, normalise_phone
 from webapp.domain.cards import normalise_number
 from webapp.domain.consent import consent_history, current_consents
 from webapp.domain.errors import DomainError
+from webapp.domain.names import normalise_name
 from webapp.domain.points import balance
 from webapp.domain.rfm import latest_snapshot
 from webapp.models import AuditEntry, Card, Consent, Customer, RfmScore, RfmSnapshot, Shop, Visit
@@ -47,68 +46,19 @@ class PersonNotFound(DomainError):
     code = "person_not_found"
 
 
-# Accented forms of each base letter, both cases (SQLite's lower() only folds ASCII).
-_VARIANTS = {
-    "a": "àâäáãåÀÂÄÁÃÅ",
-    "c": "çÇ",
-    "e": "éèêëÉÈÊË",
-    "i": "îïíìÎÏÍÌ",
-    "n": "ñÑ",
-    "o": "ôöóòõøÔÖÓÒÕØ",
-    "u": "ùûüúÙÛÜÚ",
-    "y": "ÿýŸÝ",
-    "'": "’",
-}
-_LIGATURES = {"oe": "œŒ", "ae": "æÆ"}
-_MAX_LIGATURES = 3
-_NAME_CHARS = re.compile(r"[^\w' -]|_")
-
-
-def normalise_name(text: str) -> str:
-    """Lower case without accents, ligatures or punctuation: `Éloïse  Lœuvre` -> `eloise loeuvre`."""
-    folded = (text or "").casefold().replace("œ", "oe").replace("æ", "ae").replace("’", "'")
-    stripped = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
-    return " ".join(_NAME_CHARS.sub("", stripped).split())
-
-
-def _forms(char: str) -> list[str]:
-    """Every stored character that normalises to `char`."""
-    return sorted({char, char.upper(), *_VARIANTS.get(char, "")})
-
-
-def _spellings(prefix: str, ligatures: int = 0) -> list[list[list[str]]]:
-    """The prefix as sequences of per-character alternatives; "oe" may also be stored as one "œ"."""
-    if not prefix:
-        return [[]]
-    spellings = [[_forms(prefix[0]), *rest] for rest in _spellings(prefix[1:], ligatures)]
-    if prefix[:2] in _LIGATURES and ligatures < _MAX_LIGATURES:
-        spellings += [[list(_LIGATURES[prefix[:2]]), *rest] for rest in _spellings(prefix[2:], ligatures + 1)]
-    return spellings
-
-
 def _name_prefix(column, prefix: str):
-    """`column` starts with `prefix` (normalised), ignoring case and accents.
-
-    Compared character by character, `substr(name, 1, 1) IN ('e', 'E', 'é', 'É', ...) AND
-    substr(name, 2, 1) IN ('l', 'L') ...`: flat SQL, the same on both databases, and most rows
-    fail on the first character. Measured on 100,000 people it beats GLOB or a regular
-    expression on PostgreSQL, and translate() or nested replace() everywhere. Names have no
-    index, so this is a scan (see `_page_ids` for how few scans a search makes).
-    """
-    return or_(
-        *(
-            and_(*(func.substr(column, position, 1).in_(forms) for position, forms in enumerate(spelling, start=1)))
-            for spelling in _spellings(prefix)
-        )
-    )
+    """`column` (a folded name) starts with `prefix` (folded): a range scan on the column's index."""
+    return and_(column >= prefix, column < _successor(prefix))
 
 
 def _name_condition(query: str):
     """Every word starts the first or the last name (in any order), or the whole query starts one of them
-    (compound names: "de la fontaine"). The first word is tested first: most rows stop there."""
+    (compound names: "de la fontaine"). Names are compared folded (domain/names.py): case, accents and
+    ligatures do not matter. The first word's two ranges find the candidates through the indexes on
+    first_name_folded and last_name_folded; the other words only filter them."""
 
     def either(prefix):
-        return or_(_name_prefix(Customer.first_name, prefix), _name_prefix(Customer.last_name, prefix))
+        return or_(_name_prefix(Customer.last_name_folded, prefix), _name_prefix(Customer.first_name_folded, prefix))
 
     tokens = query.split(" ")
     if len(tokens) == 1:

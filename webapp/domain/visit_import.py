@@ -63,6 +63,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from operator import itemgetter
@@ -139,22 +140,24 @@ def import_visits(
     filename: str | None = None,
     created_by_id: int | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    mapping: Mapping[str, str | int | None] | None = None,
 ) -> VisitImportReport:
     """Import a visits file within the current transaction (flushes, never commits).
 
     The ImportBatch row records the report; its counters are: created = visits
     imported, matched = visits already imported earlier (skipped), rejected =
-    bad rows. Raises imports.ImportFileError when the file cannot be read.
+    bad rows. Raises imports.ImportFileError when the file cannot be read. `mapping` corrects
+    the columns guessed from the header, as in `imports.resolve_mapping`.
     """
     if isinstance(source, imports.Table):
-        return _import_table(session, source, now, shop, filename or "", created_by_id, chunk_rows)
+        return _import_table(session, source, now, shop, filename or "", created_by_id, chunk_rows, mapping)
     path = Path(source)
     with imports.open_table(path, allow_xlsx=False) as table:
-        return _import_table(session, table, now, shop, filename or path.name, created_by_id, chunk_rows)
+        return _import_table(session, table, now, shop, filename or path.name, created_by_id, chunk_rows, mapping)
 
 
-def _import_table(session, table, now, shop, filename, created_by_id, chunk_rows) -> VisitImportReport:
-    mapping = imports.resolve_mapping(table.headers, imports.VISIT_FIELDS)
+def _import_table(session, table, now, shop, filename, created_by_id, chunk_rows, override=None) -> VisitImportReport:
+    mapping = imports.resolve_mapping(table.headers, imports.VISIT_FIELDS, override)
     imports.require(mapping, imports.VISIT_REQUIRED, table.headers)
     zone = ZoneInfo(get_union(session).timezone or "Europe/Paris")
     report = VisitImportReport(filename=filename, encoding=table.encoding, delimiter=table.delimiter)

@@ -2,13 +2,17 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp.domain.names import refresh_folded_names
 from webapp.extensions import db
 from webapp.models.types import UTCDateTime, utcnow
 
 CHANNELS = ("email", "sms", "post")
+# PostgreSQL compares text by the database's collation, where "de la" and "dela" sort together;
+# byte order ("C") makes `>= prefix AND < successor` exactly "starts with". SQLite compares bytes.
+FoldedName = String(120).with_variant(String(120, collation="C"), "postgresql")
 
 
 class Customer(db.Model):
@@ -19,6 +23,9 @@ class Customer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str | None] = mapped_column(String(80))
     last_name: Mapped[str | None] = mapped_column(String(80))
+    # The names folded for search (domain/names.py), byte-ordered so a prefix is an index range.
+    first_name_folded: Mapped[str | None] = mapped_column(FoldedName, index=True)
+    last_name_folded: Mapped[str | None] = mapped_column(FoldedName, index=True)
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     postcode: Mapped[str | None] = mapped_column(String(10), index=True)
@@ -28,6 +35,14 @@ class Customer(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _fold_names(_mapper, _connection, customer: Customer) -> None:
+    """Whatever writes a person through the ORM keeps the folded names in step with the names.
+    (Bulk inserts of rows call domain.names.folded_names themselves.)"""
+    refresh_folded_names(customer)
 
 
 class Consent(db.Model):

@@ -1,8 +1,9 @@
-"""Dated RFM snapshots, union-wide (shop_id NULL) or of one shop, and their scores."""
+"""Dated RFM snapshots, union-wide (shop_id NULL) or of one shop, their scores, the cross-shop
+pair counts stored with union-wide snapshots, and the refresh requests handed to the worker."""
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, SmallInteger, String
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -20,6 +21,8 @@ class RfmSnapshot(db.Model):
     people: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    # Whether the cross-shop pair counts (rfm_cross_shop) were stored with this snapshot.
+    cross_shop: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class RfmScore(db.Model):
@@ -41,3 +44,42 @@ class RfmScore(db.Model):
     f: Mapped[int] = mapped_column(SmallInteger)
     m: Mapped[int] = mapped_column(SmallInteger)
     segment: Mapped[str] = mapped_column(String(24))
+
+
+class RfmCrossShop(db.Model):
+    """Cross-shop prescription of a union-wide snapshot: for each analysis window (`months` before
+    the as-of date, 0 for all history) and each pair of shops (A, B), how many customers of A
+    (a non-void visit at A in the window) also visited B in the window. The pair (A, A) holds the
+    number of customers of A. Pairs without a shared customer are not stored."""
+
+    __tablename__ = "rfm_cross_shop"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    # Derived data deleted with its snapshot (domain/rfm.py): no foreign keys, as for rfm_score.
+    snapshot_id: Mapped[int] = mapped_column(primary_key=True)
+    months: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    from_shop_id: Mapped[int] = mapped_column(primary_key=True)
+    to_shop_id: Mapped[int] = mapped_column(primary_key=True)
+    people: Mapped[int] = mapped_column(Integer)
+
+
+class RfmRefresh(db.Model):
+    """A refresh of the RFM snapshots asked for (dashboard button, nightly job) and run by the worker.
+
+    `pending_scope` is set while the request is queued or running and cleared when it ends: its
+    unique index lets at most one request per scope wait or run at a time, across processes.
+    """
+
+    __tablename__ = "rfm_refresh"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))  # "union": the whole union and every active shop
+    pending_scope: Mapped[str | None] = mapped_column(String(20), unique=True)
+    status: Mapped[str] = mapped_column(String(12))  # queued | running | done | failed | abandoned
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    as_of: Mapped[date | None] = mapped_column(Date)
+    snapshots: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200))
