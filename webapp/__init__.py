@@ -57,6 +57,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
     from webapp.backoffice import bp as backoffice_bp
+    from webapp.contests import bp as contests_bp
     from webapp.counter import bp as counter_bp
     from webapp.shopper import bp as shopper_bp
 
@@ -64,6 +65,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(counter_bp)
     app.register_blueprint(backoffice_bp, url_prefix="/admin")
+    app.register_blueprint(contests_bp, url_prefix="/contests")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
 

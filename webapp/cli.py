@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from webapp import cli_imports
+from webapp import cli_contests, cli_imports
 from webapp.domain import accounts, apikeys, branding, rfm, shops
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -119,3 +119,4 @@ def init_app(app) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(rfm_cli)
     cli_imports.init_app(app)
+    cli_contests.init_app(app)

@@ -43,7 +43,9 @@ def safe_next_url(target: str | None) -> str | None:
 def home_for(account: Account) -> str:
     if account.role == "merchant":
         return url_for("counter.scan")
-    if account.role in ("admin", "organiser"):
+    if account.role == "organiser":
+        return url_for("contests.manage.index")
+    if account.role == "admin":
         return url_for("backoffice.index")
     return url_for("shopper.card")
 

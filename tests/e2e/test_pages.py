@@ -1,16 +1,18 @@
 """The main pages on a small phone (360 px): no sideways scrolling, no WCAG 2.1 A/AA violation
 found by axe-core; and the card works without JavaScript and stays light."""
 
+import io
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.conftest import new_key
 from tests.e2e.support import axe_violations, layout_width, sign_in
 from tests.factories import PASSWORD
-from webapp.domain import cards, visits
+from webapp.domain import cards, contests, visits
 from webapp.domain.visits import CreditRules
 from webapp.extensions import db
 
@@ -115,3 +117,121 @@ def test_card_without_javascript_is_complete_and_light(people, live, new_context
     assert {"/card", "/static/css/app.css", "/brand.css"} <= sizes.keys(), sizes
     assert not [url for url in sizes if url.endswith(".js")], sizes
     assert sum(sizes.values()) < CARD_PAGE_BUDGET, sizes
+
+
+def poster_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 800), (30, 90, 160)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class ContestWorld:
+    slug: str
+    contest_id: int
+    shopper_email: str
+    organiser_email: str
+
+
+@pytest.fixture
+def contest_world(live, make) -> ContestWorld:
+    """An open photo contest with a poster, a shopper's entry (flagged as a duplicate) and an organiser."""
+    moment = datetime.now(UTC)
+    contest = contests.save_contest(
+        db.session,
+        None,
+        title="Le grand jeu photo des Pentes de la Croix-Rousse",
+        description="Photographiez votre vitrine préférée.\nUn panier garni par semaine à gagner.",
+        starts_at=moment - timedelta(days=1),
+        ends_at=moment + timedelta(days=7),
+        eligibility="everyone",
+        entry_type="photo",
+        question="",
+        answer="",
+        entry_limit="once",
+        minimum_age=18,
+        rules_extra="Les lots sont à retirer à la boutique du marché.",
+        prizes=[("Panier garni de la fromagerie et de la boulangerie", 2), ("Bon d'achat", 1)],
+        image=poster_png(),
+        by_id=None,
+        now=moment - timedelta(days=2),
+    )
+    contests.publish_contest(db.session, contest, moment - timedelta(days=2))
+    shopper = make.shopper(first_name="Camille", email="camille.durand@gmail.com")
+    contests.enter_as_cardholder(
+        db.session,
+        contest,
+        customer_id=shopper.customer_id,
+        account_id=shopper.id,
+        photo=poster_png(),
+        answer_text="Ma vitrine préférée, rue d'Austerlitz.",
+        age_confirmed=True,
+        rules_version=contests.current_rules(db.session, contest).version,
+        now=moment,
+    )
+    contests.enter_as_visitor(
+        db.session,
+        contest,
+        first_name="Camille",
+        last_name="Durand",
+        email="camilledurand+jeu@gmail.com",
+        postcode="69001",
+        age_confirmed=True,
+        rules_accepted=True,
+        photo=poster_png(),
+        rules_version=contests.current_rules(db.session, contest).version,
+        now=moment,
+    )
+    db.session.commit()
+    world = ContestWorld(
+        slug=contest.slug,
+        contest_id=contest.id,
+        shopper_email=shopper.email,
+        organiser_email=make.staff(role="organiser").email,
+    )
+    db.session.rollback()
+    return world
+
+
+def check_current(page, label: str) -> list[str]:
+    """The same checks as `check`, on the page as it is now (after a form was sent)."""
+    width = layout_width(page)
+    problems = []
+    if width["innerWidth"] != NARROW["viewport"]["width"] or width["scrollWidth"] > width["innerWidth"]:
+        problems.append(f"horizontal overflow: {width}")
+    problems += axe_violations(page)
+    return [f"{label} {problem}" for problem in problems]
+
+
+def test_contest_public_pages(contest_world, page):
+    slug = contest_world.slug
+    problems = check(page, "/contests/")
+    problems += check(page, f"/contests/{slug}")
+    expect(page.get_by_label("Adresse e-mail")).to_be_visible()
+    page.get_by_role("button", name="Je participe").click()  # nothing filled in: the errors are shown
+    expect(page.locator(".field.has-error").first).to_be_visible()
+    problems += check_current(page, f"/contests/{slug} (errors)")
+    problems += check(page, f"/contests/{slug}/rules")
+    assert_no_problems(problems)
+
+
+def test_contest_shopper_pages(contest_world, page):
+    sign_in(page, contest_world.shopper_email, PASSWORD)
+    problems = check(page, f"/contests/{contest_world.slug}")
+    problems += check(page, "/contests/mine")
+    expect(page.locator(".entries li")).to_have_count(1)
+    assert_no_problems(problems)
+
+
+def test_contest_organiser_pages(contest_world, page):
+    sign_in(page, contest_world.organiser_email, PASSWORD)
+    base = f"/contests/manage/{contest_world.contest_id}"
+    problems = check(page, "/contests/manage/")
+    problems += check(page, "/contests/manage/new")
+    problems += check(page, f"{base}/edit")
+    problems += check(page, base)
+    problems += check(page, f"{base}/moderation")
+    expect(page.locator(".queue > li")).to_have_count(2)
+    expect(page.locator(".queue .flags li").first).to_be_visible()
+    problems += check(page, f"{base}/figures")
+    assert_no_problems(problems)

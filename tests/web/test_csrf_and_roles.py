@@ -31,6 +31,17 @@ POST_ROUTES = {
     "backoffice.person_merge": ("admin", "/admin/customers/1/merge"),
     "backoffice.merge_undo": ("admin", "/admin/customers/merges/1/undo"),
     "backoffice.review_resolve": ("admin", "/admin/customers/review/1"),
+    "backoffice.import_customers_upload": ("admin", "/admin/imports/customers"),
+    "backoffice.import_visits_upload": ("admin", "/admin/imports/visits"),
+    "backoffice.import_preview": ("admin", "/admin/imports/" + "A" * 32),
+    "backoffice.import_cancel": ("admin", "/admin/imports/" + "A" * 32 + "/cancel"),
+    "contests.enter": (None, "/contests/any-contest/enter"),
+    "contests.manage.edit": ("organiser", "/contests/manage/new"),
+    "contests.manage.publish": ("organiser", "/contests/manage/1/publish"),
+    "contests.manage.moderate": ("organiser", "/contests/manage/1/moderation"),
+    "contests.manage.commit": ("organiser", "/contests/manage/1/commit"),
+    "contests.manage.draw": ("organiser", "/contests/manage/1/draw"),
+    "contests.manage.notify": ("organiser", "/contests/manage/1/notify"),
 }
 PUBLIC_POSTS = [url for role, url in POST_ROUTES.values() if role is None]
 SIGNED_IN_POSTS = [(role, url) for role, url in POST_ROUTES.values() if role]
@@ -88,6 +99,14 @@ def test_signed_in_forms_reject_a_missing_token(client, make, role, path):
         (None, "/card", 302),
         (None, "/counter/", 302),
         (None, "/admin/", 302),
+        ("shopper", "/contests/manage/", 403),
+        ("merchant", "/contests/manage/", 403),
+        ("merchant", "/contests/manage/1/moderation", 403),
+        ("shopper", "/contests/manage/1/entries/1/photo.png", 403),
+        ("merchant", "/contests/mine", 403),
+        ("organiser", "/contests/mine", 403),
+        (None, "/contests/manage/", 302),
+        (None, "/contests/mine", 302),
     ],
 )
 def test_role_checks(client, make, role, path, status):

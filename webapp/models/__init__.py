@@ -5,10 +5,22 @@ from webapp.models.api import ApiKey
 from webapp.models.audit import AuditEntry
 from webapp.models.branding import Union
 from webapp.models.cards import Card
+from webapp.models.contests import (
+    ELIGIBILITIES,
+    ENTRY_LIMITS,
+    ENTRY_STATUSES,
+    ENTRY_TYPES,
+    Contest,
+    ContestDrawEntry,
+    ContestEntry,
+    ContestPrize,
+    ContestRules,
+    ContestWinner,
+)
 from webapp.models.imports import CustomerReference, ImportBatch, ReviewItem
 from webapp.models.people import CHANNELS, Consent, Customer
 from webapp.models.points import PointsEntry
-from webapp.models.rfm import RfmScore, RfmSnapshot
+from webapp.models.rfm import RfmCrossShop, RfmRefresh, RfmScore, RfmSnapshot
 from webapp.models.shops import Shop
 from webapp.models.targets import SavedTarget, SavedTargetMember
 from webapp.models.visits import Visit
@@ -18,16 +30,28 @@ __all__ = [
     "ROLES",
     "STAFF_ROLES",
     "CHANNELS",
+    "ELIGIBILITIES",
+    "ENTRY_LIMITS",
+    "ENTRY_STATUSES",
+    "ENTRY_TYPES",
     "Account",
     "ApiKey",
     "AuditEntry",
     "Card",
     "Consent",
+    "Contest",
+    "ContestDrawEntry",
+    "ContestEntry",
+    "ContestPrize",
+    "ContestRules",
+    "ContestWinner",
     "Customer",
     "CustomerReference",
     "ImportBatch",
     "PointsEntry",
     "ReviewItem",
+    "RfmCrossShop",
+    "RfmRefresh",
     "RfmScore",
     "RfmSnapshot",
     "SavedTarget",
