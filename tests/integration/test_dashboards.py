@@ -3,11 +3,21 @@
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from webapp.domain import dashboards, rfm
 from webapp.extensions import db
-from webapp.models import AuditEntry, Card, RfmScore, RfmSnapshot, SavedTarget, SavedTargetMember, Visit, ZonePostcode
+from webapp.models import (
+    AuditEntry,
+    Card,
+    RfmCrossShop,
+    RfmScore,
+    RfmSnapshot,
+    SavedTarget,
+    SavedTargetMember,
+    Visit,
+    ZonePostcode,
+)
 
 AS_OF = date(2026, 6, 15)
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
@@ -325,7 +335,7 @@ def test_refresh_all_covers_the_union_and_each_active_shop(make):
     shop_a, shop_b, closed = make.shop(), make.shop(), make.shop(active=False)
     person = make.customer()
     add_visits([(person, shop_a, 1000, at("2026-06-01")), (person, closed, 500, at("2026-06-02"))])
-    done = dashboards.refresh_all(db.session, as_of=AS_OF, timezone="Europe/Paris", now=NOW, created_by_id=None)
+    done = rfm.refresh_all(db.session, as_of=AS_OF, timezone="Europe/Paris", now=NOW, created_by_id=None)
     db.session.commit()
     assert [s.shop_id for s in done] == [None, shop_a.id, shop_b.id]
     assert [s.people for s in done] == [1, 1, 0]
@@ -396,6 +406,42 @@ def test_cross_shop_counts_last_twelve_months(shops_and_visits):
     from_b = dashboards.cross_shop(db.session, b.id, YEAR)
     # customers of B in the window: p1 p4 p5 (p3 void, p6 too old, p7 after the end); at A: p1
     assert from_b.customers == 3 and {row.shop_id: row.shared for row in from_b.rows} == {a.id: 1, c.id: 0}
+
+
+@pytest.mark.parametrize("months", [None, *dashboards.WINDOW_MONTHS])
+def test_pair_counts_stored_with_the_union_snapshot_equal_the_live_ones(shops_and_visits, months):
+    (a, b, c, closed), _ = shops_and_visits
+    window = dashboards.window_of(AS_OF, months, "Europe/Paris")
+    live = {shop.id: dashboards.cross_shop(db.session, shop.id, window) for shop in (a, b, c)}
+    shop_snapshot = rfm.refresh(db.session, rfm.Scope(as_of=AS_OF, shop_id=a.id), now=NOW)
+    union_snapshot = rfm.refresh(db.session, rfm.Scope(as_of=AS_OF), now=NOW)
+    assert (union_snapshot.cross_shop, shop_snapshot.cross_shop) == (True, False)
+    assert dashboards.cross_shop_snapshot(db.session).id == union_snapshot.id
+    stored = {
+        (from_shop, to_shop): people
+        for from_shop, to_shop, people in db.session.execute(
+            select(RfmCrossShop.from_shop_id, RfmCrossShop.to_shop_id, RfmCrossShop.people).where(
+                RfmCrossShop.snapshot_id == union_snapshot.id, RfmCrossShop.months == (months or 0)
+            )
+        )
+    }
+    assert stored[(a.id, a.id)] == live[a.id].customers
+    assert stored[(a.id, b.id)] == stored[(b.id, a.id)] == live[a.id].rows[0].shared
+    if months is None:
+        assert stored[(a.id, closed.id)] == 1  # p1: closed shops are counted, and left out of the pages
+    # The visits change after the snapshot: the page of that date still reads the stored counts.
+    db.session.execute(update(Visit).values(voided_at=NOW))
+    for shop in (a, b, c):
+        assert dashboards.cross_shop(db.session, shop.id, window) == live[shop.id]
+    later = dashboards.window_of(date(2026, 6, 16), months, "Europe/Paris")
+    assert dashboards.cross_shop(db.session, a.id, later).customers == 0  # no snapshot of that date: live
+
+
+def test_refreshing_a_snapshot_again_replaces_its_pair_counts(shops_and_visits):
+    rfm.refresh(db.session, rfm.Scope(as_of=AS_OF), now=NOW)
+    again = rfm.refresh(db.session, rfm.Scope(as_of=AS_OF), now=NOW)
+    snapshot_ids = set(db.session.scalars(select(RfmCrossShop.snapshot_id)))
+    assert snapshot_ids == {again.id}
 
 
 def test_never_visited_lists_the_complement(shops_and_visits):

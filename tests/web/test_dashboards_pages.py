@@ -10,9 +10,20 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, insert, select
 
+from webapp import tasks
 from webapp.domain import rfm
 from webapp.extensions import db
-from webapp.models import AuditEntry, RfmScore, RfmSnapshot, SavedTarget, SavedTargetMember, Visit, ZonePostcode
+from webapp.models import (
+    AuditEntry,
+    RfmCrossShop,
+    RfmRefresh,
+    RfmScore,
+    RfmSnapshot,
+    SavedTarget,
+    SavedTargetMember,
+    Visit,
+    ZonePostcode,
+)
 
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 AS_OF = date(2026, 6, 15)
@@ -198,13 +209,28 @@ def test_cross_shop_counts_list_and_saved_target(client, admin, union):
 def test_refresh_now_computes_the_union_and_each_shop(client, union, make, login):
     login(make.staff(role="admin"))
     db.session.execute(RfmSnapshot.__table__.delete().where(RfmSnapshot.as_of == AS_OF))
-    db.session.execute(RfmScore.__table__.delete().where(~RfmScore.snapshot_id.in_(select(RfmSnapshot.id))))
+    for derived in (RfmScore, RfmCrossShop):
+        db.session.execute(derived.__table__.delete().where(~derived.snapshot_id.in_(select(RfmSnapshot.id))))
     db.session.commit()
     response = client.post("/admin/dashboards/refresh", data={})
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/dashboards")
     fresh = db.session.scalars(select(RfmSnapshot).where(RfmSnapshot.as_of == AS_OF)).all()
     assert sorted(s.shop_id or 0 for s in fresh) == sorted([0, union[0].id, union[1].id])
     assert "Profils RFM recalculés" in page(client, "/admin/dashboards")
+
+
+def test_refresh_now_with_a_worker_queues_one_request(client, union, make, login, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks.huey, "immediate", False)
+    monkeypatch.setattr(tasks, "refresh_rfm", queued.append)  # the worker's queue
+    login(make.staff(role="admin"))
+    first = client.post("/admin/dashboards/refresh", data={"shop": str(union[0].id)})
+    assert first.status_code == 302 and first.headers["Location"].endswith(f"/admin/dashboards?shop={union[0].id}")
+    text = page(client, first.headers["Location"])
+    assert "Recalcul demandé" in text and "Recalcul en attente depuis" in text
+    assert "Un recalcul est déjà en cours" in page(client, client.post("/admin/dashboards/refresh").headers["Location"])
+    assert len(queued) == 1
+    assert db.session.get(RfmRefresh, queued[0]).status == "queued"
 
 
 def test_zone_coverage_and_residents_form(client, admin, make):

@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from webapp import messages
+from webapp import messages, tasks
 from webapp.auth.forms import EmptyForm
 from webapp.backoffice import bp, merchant_allowed
 from webapp.backoffice.common import download, write_on_get
@@ -27,9 +27,9 @@ from webapp.backoffice.dashboard_forms import (
     SnapshotForm,
     ZoneForm,
 )
-from webapp.domain import dashboards, exports, rfm
+from webapp.domain import dashboards, exports, rfm, rfm_refresh
 from webapp.extensions import db
-from webapp.models import RfmSnapshot, Shop
+from webapp.models import RfmRefresh, RfmSnapshot, Shop
 from webapp.security import roles_required
 from webapp.web import current_union, now
 
@@ -194,32 +194,41 @@ def dashboard():
         snapshot=snapshot,
         figures=figures,
         refresh_form=EmptyForm() if current_user.role == "admin" else None,
+        last_refresh=rfm_refresh.latest(db.session) if current_user.role == "admin" else None,
     )
 
 
 @bp.post("/dashboards/refresh")
 @roles_required("admin")
 def dashboard_refresh():
-    union = current_union()
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    today = local_today()
-    done = dashboards.refresh_all(
-        db.session, as_of=today, timezone=union.timezone, now=now(), created_by_id=current_user.id
-    )
-    db.session.commit()
-    flash(
-        _(
-            "Profils RFM recalculés au %(date)s : toute l'union (%(people)s personnes) et %(shops)d boutiques.",
-            date=format_date(today, "long"),
-            people=format_decimal(done[0].people),
-            shops=len(done) - 1,
-        ),
-        "success",
-    )
+    request_id, created = tasks.request_rfm_refresh(by_id=current_user.id)
+    flash(*refresh_message(db.session.get(RfmRefresh, request_id), created))
     shop = request.form.get("shop", type=int)
     return redirect(url_for("backoffice.dashboard", **({"shop": shop} if shop else {})))
+
+
+def refresh_message(refresh: RfmRefresh, created: bool) -> tuple[str, str]:
+    """What the admin is told after pressing the button: done already (no worker), queued, or failed."""
+    db.session.refresh(refresh)
+    if refresh.status == "done":
+        union_wide = rfm.latest_snapshot(db.session, None)
+        return (
+            _(
+                "Profils RFM recalculés au %(date)s : toute l'union (%(people)s personnes) et %(shops)d boutiques.",
+                date=format_date(refresh.as_of, "long"),
+                people=format_decimal(union_wide.people if union_wide else 0),
+                shops=refresh.snapshots - 1,
+            ),
+            "success",
+        )
+    if refresh.status == "failed":
+        return _("Le recalcul a échoué ; réessayez plus tard ou prévenez l'assistance."), "error"
+    if not created:
+        return _("Un recalcul est déjà en cours : les tableaux seront à jour dans quelques minutes."), "info"
+    return _("Recalcul demandé : les tableaux seront à jour dans quelques minutes."), "success"
 
 
 @bp.get("/dashboards/segments/<segment>")
@@ -403,10 +412,14 @@ WINDOW_LABELS = {
 
 
 def window_arg() -> dashboards.Window:
+    """The asked window, ending on the date of the latest union-wide snapshot (whose pair counts
+    are stored), else today: the counts and the lists of one page then cover the same visits."""
     months = request.args.get("months", type=int)
     if months not in dashboards.WINDOW_MONTHS:
         months = None
-    return dashboards.window_of(local_today(), months, current_union().timezone)
+    snapshot = dashboards.cross_shop_snapshot(db.session)
+    end = snapshot.as_of if snapshot is not None else local_today()
+    return dashboards.window_of(end, months, current_union().timezone)
 
 
 def window_args(window: dashboards.Window) -> dict:

@@ -7,8 +7,11 @@ SUM, window functions); Python only arranges the few rows that come back.
 - RFM figures (segment sizes, the R x FM grid, distributions, movement between
   two dates) read the scores stored by `rfm.refresh` (table rfm_score): a page
   never recomputes RFM. A snapshot is union-wide (shop_id NULL) or of one shop.
-- Cross-shop prescription reads the visits of an analysis window: customers of
-  shop A are the people with at least one non-void visit at A in the window.
+- Cross-shop prescription counts, over an analysis window, the customers of shop A
+  (at least one non-void visit at A in the window) who also visited each shop B. The
+  counts are read from those stored with the latest union-wide snapshot (rfm_cross_shop,
+  written by `rfm.refresh`) when the window ends on its date, else computed from the
+  visits; the lists of customers of A who never visited B are read from the visits.
 - Zone coverage counts the people of the shared file by postcode against the
   residents entered by the admin.
 
@@ -18,7 +21,7 @@ Lists of people are paginated in SQL and carry their total through
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import (
     Integer,
@@ -44,6 +47,7 @@ from webapp.domain.errors import DomainError
 from webapp.models import (
     Card,
     Customer,
+    RfmCrossShop,
     RfmScore,
     RfmSnapshot,
     SavedTarget,
@@ -55,7 +59,7 @@ from webapp.models import (
 
 MAX_PER_PAGE = 200
 ABSENT = "none"  # movement: the person is in only one of the two snapshots
-WINDOW_MONTHS = (3, 6, 12, 24)  # None: all history
+WINDOW_MONTHS = tuple(months for months in rfm.CROSS_SHOP_MONTHS if months)  # None: all history
 
 
 class InvalidZone(DomainError):
@@ -99,22 +103,6 @@ def snapshot_in_scope(session: Session, snapshot_id: int | None, shop_id: int | 
     if snapshot_id is None:
         return rfm.latest_snapshot(session, shop_id)
     return session.scalar(select(RfmSnapshot).where(RfmSnapshot.id == snapshot_id, _scope_condition(shop_id)))
-
-
-def refresh_all(
-    session: Session, *, as_of: date, timezone: str, now: datetime, created_by_id: int | None = None
-) -> list[RfmSnapshot]:
-    """Snapshots of the whole union and of each active shop as of one date (flushes, never commits)."""
-    shop_ids = session.scalars(select(Shop.id).where(Shop.active).order_by(Shop.id)).all()
-    return [
-        rfm.refresh(
-            session,
-            rfm.Scope(as_of=as_of, timezone=timezone, shop_id=shop_id),
-            now=now,
-            created_by_id=created_by_id,
-        )
-        for shop_id in (None, *shop_ids)
-    ]
 
 
 # 1 and 2. Segment sizes and the R x FM grid, from one GROUP BY over the snapshot.
@@ -570,11 +558,17 @@ def window_of(today: date, months: int | None, timezone: str) -> Window:
     """The `months` last months up to `today` included (e.g. 12: 2025-06-16 .. 2026-06-15), or all history."""
     if months is None:
         return Window(end=today, timezone=timezone)
-    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
-    month += 1
-    last_day = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
-    start = date(year, month, min(today.day, last_day)) + timedelta(days=1)
-    return Window(end=today, start=start, months=months, timezone=timezone)
+    return Window(end=today, start=rfm.months_before(today, months), months=months, timezone=timezone)
+
+
+def cross_shop_snapshot(session: Session) -> RfmSnapshot | None:
+    """The latest union-wide snapshot that stored cross-shop pair counts."""
+    return session.scalar(
+        select(RfmSnapshot)
+        .where(RfmSnapshot.shop_id.is_(None), RfmSnapshot.window_start.is_(None), RfmSnapshot.cross_shop)
+        .order_by(RfmSnapshot.as_of.desc(), RfmSnapshot.id.desc())
+        .limit(1)
+    )
 
 
 @dataclass(frozen=True)
@@ -618,8 +612,37 @@ def _window_conditions(session: Session, window: Window, visit=Visit) -> list:
     return conditions
 
 
-def cross_shop(session: Session, from_shop_id: int, window: Window) -> CrossShop:
-    """For shop A and every other active shop B: how many customers of A also visit B.
+def _stored_pairs(session: Session, from_shop_id: int, window: Window) -> dict[int, int] | None:
+    """{shop B: customers of A also at B} stored with the snapshot of the window's end (A itself included)."""
+    months = window.months or 0
+    if months not in rfm.CROSS_SHOP_MONTHS:
+        return None
+    snapshot_id = session.scalar(
+        select(RfmSnapshot.id)
+        .where(
+            RfmSnapshot.shop_id.is_(None),
+            RfmSnapshot.window_start.is_(None),
+            RfmSnapshot.cross_shop,
+            RfmSnapshot.as_of == window.end,
+        )
+        .order_by(RfmSnapshot.id.desc())
+        .limit(1)
+    )
+    if snapshot_id is None:
+        return None
+    return dict(
+        session.execute(
+            select(RfmCrossShop.to_shop_id, RfmCrossShop.people).where(
+                RfmCrossShop.snapshot_id == snapshot_id,
+                RfmCrossShop.months == months,
+                RfmCrossShop.from_shop_id == from_shop_id,
+            )
+        ).all()
+    )
+
+
+def _live_pairs(session: Session, from_shop_id: int, window: Window) -> dict[int, int]:
+    """{shop B: customers of A also at B} from the visits (A itself included).
 
     One GROUP BY shop over the visits of the window whose customer is one of A's customers,
     counting DISTINCT customers: the distinct (customer, shop) pairs of A's customers, without
@@ -642,14 +665,20 @@ def cross_shop(session: Session, from_shop_id: int, window: Window) -> CrossShop
             .group_by(Visit.shop_id)
         ).all()
     )
-    customers = int(
-        session.scalar(
-            select(func.count(func.distinct(of_a.customer_id))).where(
-                of_a.shop_id == from_shop_id, *_window_conditions(session, window, of_a)
-            )
+    shared[from_shop_id] = session.scalar(
+        select(func.count(func.distinct(of_a.customer_id))).where(
+            of_a.shop_id == from_shop_id, *_window_conditions(session, window, of_a)
         )
-        or 0
     )
+    return shared
+
+
+def cross_shop(session: Session, from_shop_id: int, window: Window) -> CrossShop:
+    """For shop A and every other active shop B: how many customers of A also visit B."""
+    shared = _stored_pairs(session, from_shop_id, window)
+    if shared is None:
+        shared = _live_pairs(session, from_shop_id, window)
+    customers = int(shared.get(from_shop_id) or 0)
     shops = session.execute(
         select(Shop.id, Shop.name).where(Shop.active, Shop.id != from_shop_id).order_by(Shop.name, Shop.id)
     ).all()

@@ -14,6 +14,11 @@ Definitions (see DESIGN.md), over the non-void visits of an analysis window
 
 The whole computation runs as one INSERT ... SELECT with window functions: no visit
 is ever loaded into Python.
+
+A union-wide snapshot also stores the cross-shop pair counts (table rfm_cross_shop) for
+each analysis window of the prescription dashboard, in one more INSERT ... SELECT: the
+distinct (customer, shop) pairs with their last visit, joined with themselves on the
+customer, so the dashboard reads a few hundred rows instead of scanning the visits.
 """
 
 import csv
@@ -21,10 +26,27 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, String, and_, case, cast, delete, func, insert, literal, select, text, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    SmallInteger,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from webapp.models import Card, Customer, RfmScore, RfmSnapshot, Shop, Visit
+from webapp.models import Card, Customer, RfmCrossShop, RfmScore, RfmSnapshot, Shop, Visit
+from webapp.models.types import UTCDateTime
 
 SEGMENTS = (
     "champions",
@@ -51,6 +73,8 @@ _GRID_ROWS = {
 SEGMENT_GRID: dict[tuple[int, int], str] = {
     (r, fm): segment for r, row in _GRID_ROWS.items() for fm, segment in enumerate(row, start=1)
 }
+# Analysis windows of the cross-shop pair counts, in months before the as-of date (0: all history).
+CROSS_SHOP_MONTHS = (0, 3, 6, 12, 24)
 EXPORT_HEADER = ["customer_ref", "recency_days", "frequency", "monetary_cents", "r", "f", "m", "segment"]
 
 
@@ -78,6 +102,17 @@ class Scope:
         if self.window_start is not None:
             start = datetime.combine(self.window_start, time(), zone).astimezone(UTC)
         return start, end
+
+
+def months_before(as_of: date, months: int) -> date:
+    """First day of the `months` last months up to `as_of` included (12 before 2026-06-15: 2025-06-16).
+
+    A month without that day (31 March minus one month) takes its last day, then the day after.
+    """
+    year, month = divmod(as_of.year * 12 + as_of.month - 1 - months, 12)
+    month += 1
+    last_day = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(as_of.day, last_day)) + timedelta(days=1)
 
 
 def _utc_offset_changes(timezone: str, until: date) -> list[tuple[datetime, int]]:
@@ -209,6 +244,7 @@ def refresh(session: Session, scope: Scope, *, now: datetime, created_by_id: int
     stale = session.scalars(earlier).all()
     if stale:
         session.execute(delete(RfmScore).where(RfmScore.snapshot_id.in_(stale)))
+        session.execute(delete(RfmCrossShop).where(RfmCrossShop.snapshot_id.in_(stale)))
         session.execute(delete(RfmSnapshot).where(RfmSnapshot.id.in_(stale)))
     snapshot = RfmSnapshot(
         as_of=scope.as_of,
@@ -228,9 +264,56 @@ def refresh(session: Session, scope: Scope, *, now: datetime, created_by_id: int
         )
     )
     people = session.scalar(select(func.count()).where(RfmScore.snapshot_id == snapshot.id))
-    session.execute(update(RfmSnapshot).where(RfmSnapshot.id == snapshot.id).values(people=people))
+    with_pairs = scope.shop_id is None and scope.window_start is None
+    if with_pairs:
+        _store_cross_shop(session, snapshot.id, scope)
+    session.execute(
+        update(RfmSnapshot).where(RfmSnapshot.id == snapshot.id).values(people=people, cross_shop=with_pairs)
+    )
     session.refresh(snapshot)
     return snapshot
+
+
+def _store_cross_shop(session: Session, snapshot_id: int, scope: Scope) -> None:
+    """Pair counts of every window in CROSS_SHOP_MONTHS, as of the scope's date, in one statement.
+
+    A customer is a customer of shop A in a window when their last non-void visit at A up to
+    the as-of date falls in it; so a (customer, A, B) triple counts in every window that starts
+    at or before the earlier of the two last visits. The (customer, shop) pairs are a CTE used
+    twice, which both engines compute once.
+    """
+    _start, end = scope.bounds_utc()
+    pairs = (
+        select(Visit.customer_id, Visit.shop_id, func.max(Visit.visited_at).label("last_at"))
+        .where(Visit.voided_at.is_(None), Visit.shop_id.is_not(None), Visit.visited_at < end)
+        .group_by(Visit.customer_id, Visit.shop_id)
+        .cte("pairs")
+    )
+    windows = union_all(
+        *(
+            select(
+                literal(months, SmallInteger).label("months"),
+                literal(
+                    Scope(scope.as_of, scope.timezone, window_start=months_before(scope.as_of, months)).bounds_utc()[0]
+                    if months
+                    else datetime(1, 1, 1, tzinfo=UTC),
+                    UTCDateTime,
+                ).label("starts_at"),
+            )
+            for months in CROSS_SHOP_MONTHS
+        )
+    ).subquery("windows")
+    at_a, at_b = pairs.alias("at_a"), pairs.alias("at_b")
+    counts = (
+        select(literal(snapshot_id), windows.c.months, at_a.c.shop_id, at_b.c.shop_id, func.count())
+        .select_from(at_a)
+        .join(at_b, at_b.c.customer_id == at_a.c.customer_id)
+        .join(windows, and_(at_a.c.last_at >= windows.c.starts_at, at_b.c.last_at >= windows.c.starts_at))
+        .group_by(windows.c.months, at_a.c.shop_id, at_b.c.shop_id)
+    )
+    session.execute(
+        insert(RfmCrossShop).from_select(["snapshot_id", "months", "from_shop_id", "to_shop_id", "people"], counts)
+    )
 
 
 def refresh_all(session: Session, *, as_of: date, timezone: str, now: datetime, created_by_id: int | None = None):
