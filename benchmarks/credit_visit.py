@@ -77,11 +77,18 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from _common import (
+    REPO_ROOT,
+    add_common_arguments,
+    chosen_databases,
+    database_url,
+    figure,
+    load_average,
+    log,
+    luhn_number,
+    reset_postgres,
+)
 
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 TARGET_PER_S, TARGET_P99_MS = 300, 100
 
@@ -101,19 +108,10 @@ FULL = Size(cards=6000, shops=4, history=5, warmup=400, requests=8000, clients=8
 QUICK = Size(cards=200, shops=2, history=2, warmup=40, requests=250, clients=8, phase_seconds=4)
 
 
-def load_average() -> str:
-    try:
-        return " ".join(f"{value:.2f}" for value in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
-def figure(name: str, value, unit: str = "") -> None:
-    print(f"{name}: {value} {unit}".rstrip(), flush=True)
 
 
 # --------------------------------------------------------------------------- client process
@@ -184,34 +182,10 @@ def client_main(job_path: str) -> int:
 # --------------------------------------------------------------------------- database setup
 
 
-def postgres_answers(url: str) -> bool:
-    from sqlalchemy import create_engine
-
-    engine = create_engine(url, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            return True
-    except Exception:  # noqa: BLE001 - any failure means "no server here"
-        return False
-    finally:
-        engine.dispose()
 
 
-def reset_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
-def luhn_number(rng: random.Random) -> str:
-    from webapp.domain.cards import luhn_check_digit
-
-    body = str(rng.randrange(10**10, 10**11))
-    return body + luhn_check_digit(body)
 
 
 def sample_logo() -> bytes:
@@ -644,10 +618,7 @@ def run_database(name: str, url: str, size: Size, workers: int, workdir: Path) -
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small smoke run (CI)")
-    parser.add_argument(
-        "--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql (default: both)"
-    )
+    add_common_arguments(parser)
     parser.add_argument("--clients", type=int, help="concurrent client threads (default 8)")
     parser.add_argument("--requests", type=int, help="measured requests per database")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
@@ -675,29 +646,15 @@ def main(argv: list[str] | None = None) -> int:
             clients=args.clients or size.clients,
             phase_seconds=size.phase_seconds,
         )
-    wanted = [name.strip() for name in args.databases.split(",") if name.strip()]
-    unknown = set(wanted) - {"sqlite", "postgresql"}
-    if unknown or not wanted:
-        log(f"unknown database(s): {', '.join(sorted(unknown)) or '(none)'}")
-        return 2
-    postgres_url = os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    if "postgresql" in wanted and not postgres_answers(postgres_url):
-        where = postgres_url.split("@")[-1]
-        if args.quick:
-            log(f"NOTICE: no PostgreSQL at {where}: SQLite only")
-            wanted.remove("postgresql")
-        else:
-            log(f"ERROR: no PostgreSQL at {where} (set BENCH_POSTGRES_URL, or pass --databases sqlite)")
-            return 2
-    if not wanted:
-        log("nothing to run")
+    wanted = chosen_databases(args)
+    if wanted is None:
         return 2
     started = time.perf_counter()
     results = {}
     with tempfile.TemporaryDirectory(prefix="quartier-bench-") as tmp:
         workdir = Path(tmp)
         for name in wanted:
-            url = f"sqlite:///{workdir / 'bench.sqlite'}" if name == "sqlite" else postgres_url
+            url = database_url(name, workdir)
             try:
                 results[name] = run_database(name, url, size, args.workers, workdir)
             except (RuntimeError, subprocess.TimeoutExpired) as error:
