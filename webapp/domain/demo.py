@@ -1,4 +1,5 @@
-"""A believable demo union in Lyon: 8 shops, staff, 200 shoppers, 12 months of visits.
+"""A believable demo union in Lyon: 8 shops, staff, 200 shoppers, 12 months of visits, two contests
+(one open, one drawn) and today's RFM profiles.
 
 Visits follow realistic rhythms: each shopper has a favourite shop or two and a
 personal pace; shops keep their own opening days and hours; Saturdays and
@@ -13,7 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from webapp.domain import cards, passwords
+from webapp.domain import cards, passwords, rfm
+from webapp.domain.demo_contests import load_demo_contests
 from webapp.domain.points import points_for
 from webapp.models import Account, Consent, Customer, PointsEntry, Shop, Union, Visit
 
@@ -356,6 +358,10 @@ def load_demo(session: Session, *, seed: int, now: datetime) -> bool:
             )
     session.execute(insert(Consent), consents)
     _insert_history(session, rng, customers, card_by_customer, shop_rows, union.points_per_euro, now)
+    organiser_id = session.scalar(select(Account.id).where(Account.email == ORGANISER_EMAIL))
+    load_demo_contests(session, rng, organiser_id=organiser_id, now=now)
+    today = now.astimezone(ZONE).date()
+    rfm.refresh_all(session, as_of=today, timezone=union.timezone, now=now)
     return True
 
 
