@@ -413,9 +413,8 @@ def test_pair_counts_stored_with_the_union_snapshot_equal_the_live_ones(shops_an
     (a, b, c, closed), _ = shops_and_visits
     window = dashboards.window_of(AS_OF, months, "Europe/Paris")
     live = {shop.id: dashboards.cross_shop(db.session, shop.id, window) for shop in (a, b, c)}
-    shop_snapshot = rfm.refresh(db.session, rfm.Scope(as_of=AS_OF, shop_id=a.id), now=NOW)
-    union_snapshot = rfm.refresh(db.session, rfm.Scope(as_of=AS_OF), now=NOW)
-    assert (union_snapshot.cross_shop, shop_snapshot.cross_shop) == (True, False)
+    union_snapshot, *shop_snapshots = rfm.refresh_all(db.session, as_of=AS_OF, timezone="Europe/Paris", now=NOW)
+    assert union_snapshot.cross_shop and not any(snapshot.cross_shop for snapshot in shop_snapshots)
     assert dashboards.cross_shop_snapshot(db.session).id == union_snapshot.id
     stored = {
         (from_shop, to_shop): people
@@ -427,8 +426,7 @@ def test_pair_counts_stored_with_the_union_snapshot_equal_the_live_ones(shops_an
     }
     assert stored[(a.id, a.id)] == live[a.id].customers
     assert stored[(a.id, b.id)] == stored[(b.id, a.id)] == live[a.id].rows[0].shared
-    if months is None:
-        assert stored[(a.id, closed.id)] == 1  # p1: closed shops are counted, and left out of the pages
+    assert all(closed.id not in pair for pair in stored)  # closed shops have no snapshot
     # The visits change after the snapshot: the page of that date still reads the stored counts.
     db.session.execute(update(Visit).values(voided_at=NOW))
     for shop in (a, b, c):
@@ -437,11 +435,18 @@ def test_pair_counts_stored_with_the_union_snapshot_equal_the_live_ones(shops_an
     assert dashboards.cross_shop(db.session, a.id, later).customers == 0  # no snapshot of that date: live
 
 
-def test_refreshing_a_snapshot_again_replaces_its_pair_counts(shops_and_visits):
-    rfm.refresh(db.session, rfm.Scope(as_of=AS_OF), now=NOW)
-    again = rfm.refresh(db.session, rfm.Scope(as_of=AS_OF), now=NOW)
-    snapshot_ids = set(db.session.scalars(select(RfmCrossShop.snapshot_id)))
-    assert snapshot_ids == {again.id}
+def test_a_refresh_of_the_union_alone_stores_no_pair_counts(shops_and_visits):
+    snapshot = rfm.refresh(db.session, rfm.Scope(as_of=AS_OF), now=NOW)
+    assert not snapshot.cross_shop and dashboards.cross_shop_snapshot(db.session) is None
+
+
+def test_refreshing_a_date_again_replaces_its_pair_counts(shops_and_visits):
+    rfm.refresh_all(db.session, as_of=AS_OF, timezone="Europe/Paris", now=NOW)
+    again, *_shops = rfm.refresh_all(db.session, as_of=AS_OF, timezone="Europe/Paris", now=NOW)
+    assert set(db.session.scalars(select(RfmCrossShop.snapshot_id))) == {again.id}
+    db.session.execute(update(Visit).values(voided_at=NOW))
+    emptied, *_shops = rfm.refresh_all(db.session, as_of=AS_OF, timezone="Europe/Paris", now=NOW)
+    assert emptied.cross_shop and db.session.scalar(select(func.count()).select_from(RfmCrossShop)) == 0
 
 
 def test_never_visited_lists_the_complement(shops_and_visits):

@@ -15,10 +15,10 @@ Definitions (see DESIGN.md), over the non-void visits of an analysis window
 The whole computation runs as one INSERT ... SELECT with window functions: no visit
 is ever loaded into Python.
 
-A union-wide snapshot also stores the cross-shop pair counts (table rfm_cross_shop) for
-each analysis window of the prescription dashboard, in one more INSERT ... SELECT: the
-distinct (customer, shop) pairs with their last visit, joined with themselves on the
-customer, so the dashboard reads a few hundred rows instead of scanning the visits.
+`refresh_all` (the nightly job, the dashboard's button) also stores with the union-wide
+snapshot the cross-shop pair counts (table rfm_cross_shop) of each analysis window of the
+prescription dashboard, computed from the shop snapshots it has just written: the
+dashboard then reads a few hundred rows instead of scanning the visits.
 """
 
 import csv
@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     Date,
     Integer,
-    SmallInteger,
     String,
     and_,
     case,
@@ -40,13 +39,11 @@ from sqlalchemy import (
     literal,
     select,
     text,
-    union_all,
     update,
 )
 from sqlalchemy.orm import Session
 
 from webapp.models import Card, Customer, RfmCrossShop, RfmScore, RfmSnapshot, Shop, Visit
-from webapp.models.types import UTCDateTime
 
 SEGMENTS = (
     "champions",
@@ -264,66 +261,85 @@ def refresh(session: Session, scope: Scope, *, now: datetime, created_by_id: int
         )
     )
     people = session.scalar(select(func.count()).where(RfmScore.snapshot_id == snapshot.id))
-    with_pairs = scope.shop_id is None and scope.window_start is None
-    if with_pairs:
-        _store_cross_shop(session, snapshot.id, scope)
-    session.execute(
-        update(RfmSnapshot).where(RfmSnapshot.id == snapshot.id).values(people=people, cross_shop=with_pairs)
-    )
+    session.execute(update(RfmSnapshot).where(RfmSnapshot.id == snapshot.id).values(people=people))
     session.refresh(snapshot)
     return snapshot
 
 
-def _store_cross_shop(session: Session, snapshot_id: int, scope: Scope) -> None:
-    """Pair counts of every window in CROSS_SHOP_MONTHS, as of the scope's date, in one statement.
+def store_cross_shop(session: Session, union_snapshot: RfmSnapshot, shop_snapshots: list[RfmSnapshot]) -> None:
+    """Store the pair counts of every window in CROSS_SHOP_MONTHS with a union-wide snapshot.
 
-    A customer is a customer of shop A in a window when their last non-void visit at A up to
-    the as-of date falls in it; so a (customer, A, B) triple counts in every window that starts
-    at or before the earlier of the two last visits. The (customer, shop) pairs are a CTE used
-    twice, which both engines compute once.
+    Read from the shop snapshots of the same date (all history), whose rows are the
+    (customer, shop) pairs with the days since the customer's last visit at the shop: a
+    customer is a customer of A in a window when that visit falls in it, so a (customer,
+    A, B) triple counts in every window at least as long as the older of its two last
+    visits. One GROUP BY over the pairs joined on the customer gives, per pair of shops,
+    how many triples fall in each window but not in the shorter ones; the windows' counts
+    are then their running sums (a few thousand rows, added up here).
     """
-    _start, end = scope.bounds_utc()
+    windows = sorted(
+        ((_window_days(union_snapshot.as_of, months), months) for months in CROSS_SHOP_MONTHS),
+        key=lambda window: window[0],
+    )
     pairs = (
-        select(Visit.customer_id, Visit.shop_id, func.max(Visit.visited_at).label("last_at"))
-        .where(Visit.voided_at.is_(None), Visit.shop_id.is_not(None), Visit.visited_at < end)
-        .group_by(Visit.customer_id, Visit.shop_id)
+        select(RfmScore.customer_id, RfmSnapshot.shop_id, RfmScore.recency_days)
+        .join(RfmSnapshot, RfmSnapshot.id == RfmScore.snapshot_id)
+        .where(RfmScore.snapshot_id.in_([snapshot.id for snapshot in shop_snapshots]))
         .cte("pairs")
     )
-    windows = union_all(
-        *(
-            select(
-                literal(months, SmallInteger).label("months"),
-                literal(
-                    Scope(scope.as_of, scope.timezone, window_start=months_before(scope.as_of, months)).bounds_utc()[0]
-                    if months
-                    else datetime(1, 1, 1, tzinfo=UTC),
-                    UTCDateTime,
-                ).label("starts_at"),
-            )
-            for months in CROSS_SHOP_MONTHS
-        )
-    ).subquery("windows")
     at_a, at_b = pairs.alias("at_a"), pairs.alias("at_b")
-    counts = (
-        select(literal(snapshot_id), windows.c.months, at_a.c.shop_id, at_b.c.shop_id, func.count())
+    older = case((at_a.c.recency_days >= at_b.c.recency_days, at_a.c.recency_days), else_=at_b.c.recency_days)
+    shortest = case(
+        *((older <= days, index) for index, (days, _months) in enumerate(windows[:-1])), else_=len(windows) - 1
+    )
+    counts: dict[tuple[int, int], list[int]] = {}
+    for window_index, from_shop, to_shop, people in session.execute(
+        select(shortest, at_a.c.shop_id, at_b.c.shop_id, func.count())
         .select_from(at_a)
         .join(at_b, at_b.c.customer_id == at_a.c.customer_id)
-        .join(windows, and_(at_a.c.last_at >= windows.c.starts_at, at_b.c.last_at >= windows.c.starts_at))
-        .group_by(windows.c.months, at_a.c.shop_id, at_b.c.shop_id)
-    )
-    session.execute(
-        insert(RfmCrossShop).from_select(["snapshot_id", "months", "from_shop_id", "to_shop_id", "people"], counts)
-    )
+        .group_by(shortest, at_a.c.shop_id, at_b.c.shop_id)
+    ):
+        counts.setdefault((from_shop, to_shop), [0] * len(windows))[window_index] += people
+    rows = []
+    for (from_shop, to_shop), per_window in counts.items():
+        running = 0
+        for (_days, months), people in zip(windows, per_window, strict=True):
+            running += people
+            if running:
+                rows.append(
+                    {
+                        "snapshot_id": union_snapshot.id,
+                        "months": months,
+                        "from_shop_id": from_shop,
+                        "to_shop_id": to_shop,
+                        "people": running,
+                    }
+                )
+    session.execute(delete(RfmCrossShop).where(RfmCrossShop.snapshot_id == union_snapshot.id))
+    if rows:
+        session.execute(insert(RfmCrossShop), rows)
+    union_snapshot.cross_shop = True
+    session.flush()
+
+
+def _window_days(as_of: date, months: int) -> int:
+    """The most days since a visit inside the window of `months` months up to `as_of` (0: all history)."""
+    if not months:
+        return 1 << 30
+    return (as_of - months_before(as_of, months)).days
 
 
 def refresh_all(session: Session, *, as_of: date, timezone: str, now: datetime, created_by_id: int | None = None):
-    """Union-wide and every active shop's snapshot for one date (the nightly job, the refresh button)."""
+    """Union-wide and every active shop's snapshot for one date, and the cross-shop pair counts
+    (the nightly job, the refresh button)."""
     scopes = [Scope(as_of=as_of, timezone=timezone)]
     scopes += [
         Scope(as_of=as_of, timezone=timezone, shop_id=shop_id)
         for shop_id in session.scalars(select(Shop.id).where(Shop.active).order_by(Shop.id))
     ]
-    return [refresh(session, scope, now=now, created_by_id=created_by_id) for scope in scopes]
+    union, *shop_snapshots = [refresh(session, scope, now=now, created_by_id=created_by_id) for scope in scopes]
+    store_cross_shop(session, union, shop_snapshots)
+    return [union, *shop_snapshots]
 
 
 def latest_snapshot(session: Session, shop_id: int | None = None) -> RfmSnapshot | None:
