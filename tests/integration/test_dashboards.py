@@ -1,6 +1,7 @@
 """Dashboard aggregates computed by the database equal figures worked out by hand, on SQLite and PostgreSQL."""
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, insert, select, update
@@ -462,6 +463,25 @@ def test_never_visited_lists_the_complement(shops_and_visits):
     assert [row.customer_id for row in year.rows] == [p["p6"].id, p["p2"].id]
     with pytest.raises(dashboards.SameShop):
         dashboards.never_visited(db.session, a.id, a.id, ALL)
+
+
+def test_the_all_history_list_read_from_the_shop_snapshots_equals_the_live_one(shops_and_visits):
+    (a, b, c, _), _ = shops_and_visits
+    zone = ZoneInfo("Europe/Paris")
+    live = {
+        (a_id, b_id): [
+            (row.customer_id, row.visits, row.monetary_cents, row.last_visit_at.astimezone(zone).date())
+            for row in dashboards.never_visited(db.session, a_id, b_id, ALL).rows
+        ]
+        for a_id, b_id in ((a.id, b.id), (b.id, a.id), (a.id, c.id))
+    }
+    rfm.refresh_all(db.session, as_of=AS_OF, timezone="Europe/Paris", now=NOW)
+    db.session.execute(update(Visit).values(voided_at=NOW))  # the list now comes from the snapshots only
+    for (a_id, b_id), rows in live.items():
+        page = dashboards.never_visited(db.session, a_id, b_id, ALL)
+        assert [(r.customer_id, r.visits, r.monetary_cents, r.last_visit_at) for r in page.rows] == rows
+    target = dashboards.save_cross_shop_target(db.session, a.id, b.id, ALL, name="A sans B", by_id=None, now=NOW)
+    assert target.size == len(live[(a.id, b.id)])
 
 
 def test_saving_a_cross_shop_target(shops_and_visits, make):

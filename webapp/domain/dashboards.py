@@ -21,7 +21,7 @@ Lists of people are paginated in SQL and carry their total through
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     Integer,
@@ -698,7 +698,7 @@ class ProspectRow:
     reference: str
     visits: int
     monetary_cents: int
-    last_visit_at: datetime
+    last_visit_at: datetime | date  # a date when read from the snapshots
 
 
 def _visits_at(session: Session, shop_id: int, window: Window, visit=Visit) -> list:
@@ -716,11 +716,44 @@ def _never_visited_conditions(session: Session, from_shop_id: int, to_shop_id: i
     ]
 
 
-def never_visited(
-    session: Session, from_shop_id: int, to_shop_id: int, window: Window, *, page: int = 1, per_page: int = 50
-) -> Page:
-    """Customers of A who never visited B in the window, with their visits and spend at A, biggest first."""
-    at_a = (
+def _shop_snapshot_id(session: Session, shop_id: int, as_of: date) -> int | None:
+    """The all-history snapshot of a shop as of a date, if one was stored."""
+    return session.scalar(
+        select(RfmSnapshot.id)
+        .where(RfmSnapshot.shop_id == shop_id, RfmSnapshot.as_of == as_of, RfmSnapshot.window_start.is_(None))
+        .order_by(RfmSnapshot.id.desc())
+        .limit(1)
+    )
+
+
+def _never_visited_rows(session: Session, from_shop_id: int, to_shop_id: int, window: Window):
+    """Customers of A who never visited B in the window: (customer_id, visits, monetary, last_day) at A.
+
+    Over all history, when the shop snapshots of the window's date are stored (the nightly
+    refresh), they already hold each customer's visits, spend and recency at each shop: the list
+    is then read from them by primary key; otherwise (or for a shorter window) from the visits.
+    """
+    if from_shop_id == to_shop_id:
+        raise SameShop()
+    if window.start is None:
+        at_a = _shop_snapshot_id(session, from_shop_id, window.end)
+        at_b = _shop_snapshot_id(session, to_shop_id, window.end)
+        if at_a is not None and at_b is not None:
+            of_b = aliased(RfmScore)
+            return (
+                select(
+                    RfmScore.customer_id,
+                    RfmScore.frequency.label("visits"),
+                    RfmScore.monetary_cents.label("monetary"),
+                    RfmScore.recency_days.label("recency_days"),
+                )
+                .where(
+                    RfmScore.snapshot_id == at_a,
+                    ~exists().where(of_b.snapshot_id == at_b, of_b.customer_id == RfmScore.customer_id),
+                )
+                .subquery("at_a")
+            )
+    return (
         select(
             Visit.customer_id,
             func.count().label("visits"),
@@ -731,6 +764,14 @@ def never_visited(
         .group_by(Visit.customer_id)
         .subquery("at_a")
     )
+
+
+def never_visited(
+    session: Session, from_shop_id: int, to_shop_id: int, window: Window, *, page: int = 1, per_page: int = 50
+) -> Page:
+    """Customers of A who never visited B in the window, with their visits and spend at A, biggest first."""
+    at_a = _never_visited_rows(session, from_shop_id, to_shop_id, window)
+    from_snapshot = "recency_days" in at_a.c
     statement = (
         select(
             Customer.id,
@@ -739,14 +780,15 @@ def never_visited(
             rfm.customer_ref_sql().label("reference"),
             at_a.c.visits,
             at_a.c.monetary,
-            at_a.c.last_at,
+            at_a.c.recency_days if from_snapshot else at_a.c.last_at,
         )
         .join(at_a, at_a.c.customer_id == Customer.id)
         .order_by(at_a.c.monetary.desc(), Customer.id)
     )
 
     def make_row(row) -> ProspectRow:
-        return ProspectRow(row[0], row[1], row[2], row[3], int(row[4]), int(row[5] or 0), row[6])
+        last = window.end - timedelta(days=int(row[6])) if from_snapshot else row[6]
+        return ProspectRow(row[0], row[1], row[2], row[3], int(row[4]), int(row[5] or 0), last)
 
     return _paginate(session, statement, page, per_page, make_row)
 
@@ -762,7 +804,7 @@ def save_cross_shop_target(
     now: datetime,
 ) -> SavedTarget:
     """Save the customers of A who never visited B as a target for mailings (INSERT ... SELECT)."""
-    conditions = _never_visited_conditions(session, from_shop_id, to_shop_id, window)
+    people = _never_visited_rows(session, from_shop_id, to_shop_id, window)
     target = SavedTarget(
         name=name.strip()[:120],
         kind="cross_shop",
@@ -774,7 +816,7 @@ def save_cross_shop_target(
     )
     session.add(target)
     session.flush()
-    members = select(literal(target.id), Visit.customer_id).where(*conditions).distinct()
+    members = select(literal(target.id), people.c.customer_id)
     session.execute(insert(SavedTargetMember).from_select(["target_id", "customer_id"], members))
     size = session.scalar(select(func.count()).where(SavedTargetMember.target_id == target.id)) or 0
     session.execute(update(SavedTarget).where(SavedTarget.id == target.id).values(size=size))
