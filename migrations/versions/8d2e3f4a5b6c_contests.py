@@ -111,8 +111,6 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('entry_id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['contest_id'], ['contest.id'], name=op.f('fk_contest_draw_entry_contest_id_contest')),
-    sa.ForeignKeyConstraint(['entry_id'], ['contest_entry.id'], name=op.f('fk_contest_draw_entry_entry_id_contest_entry')),
     sa.PrimaryKeyConstraint('contest_id', 'position', name=op.f('pk_contest_draw_entry'))
     )
     op.create_table('contest_winner',
