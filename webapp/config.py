@@ -37,6 +37,9 @@ def load_config(instance_path: str) -> dict:
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Quartier <no-reply@quartier.localhost>"),
         "OUTBOX_DIR": str(instance / "outbox"),
+        # Campaign e-mails: at most this many per second, by batches of CAMPAIGN_BATCH per worker task.
+        "CAMPAIGN_RATE": float(os.environ.get("CAMPAIGN_RATE", "") or 20),
+        "CAMPAIGN_BATCH": int(os.environ.get("CAMPAIGN_BATCH", "") or 100),
         "MEDIA_DIR": os.environ.get("MEDIA_DIR", str(instance / "media")),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",

@@ -55,6 +55,12 @@ def begin_write(session) -> None:
     session.connection(execution_options={WRITE_OPTION: True})
 
 
+def restart_as_writer(session) -> None:
+    """End the current transaction (reads only: nothing is pending) and begin a writing one."""
+    session.commit()
+    begin_write(session)
+
+
 WRITE_OPTION = "quartier_write"
 
 

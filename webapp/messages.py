@@ -27,6 +27,7 @@ MESSAGES = {
     "invalid_token": _l("Ce lien n'est pas valide ou a expiré."),
     "poor_contrast": _l("Cette couleur n'offre pas assez de contraste avec un texte blanc."),
     "contest_not_found": _l("Ce jeu-concours est introuvable."),
+    "campaign_locked": _l("Cette campagne est déjà partie (ou programmée) : elle ne peut plus changer."),
 }
 
 PASSWORD_MESSAGES = {
@@ -93,6 +94,37 @@ REASON_MESSAGES = {
         "no_eligible_entries": _l("Aucune participation valable : il n'y a rien à tirer au sort."),
         "no_prizes": _l("Ce jeu n'a aucun lot."),
     },
+    "campaign_invalid": {
+        "name": _l("Donnez un nom à la campagne."),
+        "channel": _l("Choisissez un canal."),
+        "subject": _l("Indiquez l'objet du message."),
+        "body": _l("Écrivez le message."),
+        "merge_field": _l(
+            "Champ de fusion inconnu. Champs possibles : {{ prenom }}, {{ points }}, {{ boutique_preferee }}, "
+            "{{ boutique_a_decouvrir }}, {{ union }}."
+        ),
+        "template": _l("Le message contient une accolade mal fermée : écrivez les champs comme {{ prenom }}."),
+        "cta": _l("Choisissez un appel à l'action."),
+        "cta_url": _l("Indiquez une adresse de lien complète, commençant par https://."),
+        "offer_code": _l("Le code d'offre s'écrit avec 3 à 40 lettres, chiffres ou tirets."),
+        "contest": _l("Choisissez le jeu-concours."),
+        "holdout": _l("Le groupe témoin va de 0 à 50 % de la cible."),
+        "report_days": _l("La durée de mesure va de 1 à 365 jours."),
+        "too_long": _l("Un des textes est trop long."),
+    },
+    "invalid_criteria": {
+        "segment": _l("Segment RFM inconnu."),
+        "kind": _l("Choisissez qui cibler."),
+        "dates": _l("Vérifiez les dates : la première doit précéder la seconde."),
+        "postcode": _l("Codes postaux : cinq chiffres chacun, 50 au plus, séparés par des espaces."),
+    },
+}
+CAMPAIGN_STATUS_LABELS = {
+    "draft": _l("Brouillon"),
+    "scheduled": _l("Programmée"),
+    "sending": _l("En cours d'envoi"),
+    "sent": _l("Envoyée"),
+    "cancelled": _l("Annulée"),
 }
 CONTEST_STATE_MESSAGES = {
     "draft": _l("Ce jeu n'est pas encore publié."),

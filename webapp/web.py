@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from flask import Response, abort, current_app, g, make_response, redirect, request, url_for
+from flask import Response, abort, current_app, g, has_request_context, make_response, redirect, request, url_for
 from flask_babel import format_currency, get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -18,6 +18,14 @@ def current_union():
     if "union" not in g:
         g.union = get_union(db.session)
     return g.union
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link on BASE_URL, also outside a request (the worker's mails)."""
+    if has_request_context():
+        return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+    with current_app.test_request_context():
+        return current_app.config["BASE_URL"] + url_for(endpoint, **values)
 
 
 def now() -> datetime:

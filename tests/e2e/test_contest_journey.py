@@ -2,52 +2,30 @@
 the entry, the contest ends, the organiser commits and draws, the winner's email reaches a real SMTP server,
 and `flask --app webapp contests verify-draw` confirms the draw from the published data."""
 
-import email
-import email.policy
 import io
 import re
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from tests.e2e.support import PHONE, axe_violations, collect_errors, layout_width, sign_in
 from tests.factories import PASSWORD
+from tests.smtp import smtp_server
 from webapp.domain import contests
 from webapp.extensions import db
 
 pytestmark = pytest.mark.e2e
 
 
-class Capture:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(live):
     """A real SMTP server for the live app, which mails through it during the test only."""
-    handler = Capture()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    live.app.config["SMTP_URL"] = f"smtp://{controller.hostname}:{controller.port}"
-    yield handler
-    live.app.config["SMTP_URL"] = ""
-    controller.stop()
+    with smtp_server() as (url, handler):
+        live.app.config["SMTP_URL"] = url
+        yield handler
+        live.app.config["SMTP_URL"] = ""
 
 
 @pytest.fixture
@@ -160,9 +138,9 @@ def test_a_visitor_wins_a_photo_contest_and_the_draw_is_verified(
     expect(staff.locator(".winners li")).to_contain_text("prévenu le")
 
     # The winner's email reached the SMTP server (after the entry's confirmation).
-    subjects = [(to, message["Subject"]) for to, message in smtp.messages]
+    subjects = [(to, message["Subject"]) for _sender, to, message in smtp.messages]
     assert [to for to, _subject in subjects] == [["lea.girard@example.org"], ["lea.girard@example.org"]], subjects
-    won = smtp.messages[1][1]
+    won = smtp.messages[1][2]
     assert won["Subject"] == "Vous avez gagné au jeu « Concours photo de l'été » · Vitrines des Pentes"
     text = won.get_body(("plain",)).get_content()
     assert "Un panier garni du marché" in text and f"{live.url}/contests/{slug}" in text

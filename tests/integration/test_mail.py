@@ -1,50 +1,23 @@
 """Mail through a real SMTP server (aiosmtpd) and the offline outbox."""
 
-import email
-import email.policy
 import re
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 
+from tests.smtp import free_port, smtp_server
 from webapp.mail import send_mail
-
-
-class Capture:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(
-            (
-                envelope.mail_from,
-                list(envelope.rcpt_tos),
-                email.message_from_bytes(envelope.original_content, policy=email.policy.default),
-            )
-        )
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def smtp():
-    handler = Capture()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, handler
-    controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture
 def app_config(smtp):
-    controller, _ = smtp
-    return {"SMTP_URL": f"smtp://{controller.hostname}:{controller.port}"}
+    url, _ = smtp
+    return {"SMTP_URL": url}
 
 
 def test_signup_confirmation_goes_through_smtp(client, smtp, make):

@@ -23,4 +23,4 @@ def guard():
     return _office_or_merchant() if getattr(view, "merchant_allowed", False) else _office()
 
 
-from webapp.backoffice import customers, dashboards, imports, routes  # noqa: E402,F401
+from webapp.backoffice import campaigns, customers, dashboards, imports, routes  # noqa: E402,F401

@@ -7,14 +7,16 @@ December are busier; some shoppers drift away, others joined recently.
 Everything is inserted with Core bulk statements and reproducible from a seed.
 """
 
+import io
 import random
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from PIL import Image, ImageDraw
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from webapp.domain import cards, passwords, rfm
+from webapp.domain import branding, cards, passwords, rfm
 from webapp.domain.demo_contests import load_demo_contests
 from webapp.domain.points import points_for
 from webapp.models import Account, Consent, Customer, PointsEntry, Shop, Union, Visit
@@ -251,6 +253,20 @@ def logins_text(base_url: str) -> str:
     return "\n".join(lines)
 
 
+def _demo_logo() -> bytes:
+    """The demo union's logo: a shop awning over the initials, in the union's colours."""
+    image = Image.new("RGBA", (256, 256), (0, 0, 0, 0))
+    drawing = ImageDraw.Draw(image)
+    drawing.rounded_rectangle((8, 8, 248, 248), radius=48, fill=(122, 31, 61, 255))
+    for index, left in enumerate(range(28, 228, 40)):
+        drawing.rectangle((left, 40, left + 40, 92), fill=(184, 134, 11, 255) if index % 2 else (250, 246, 238, 255))
+    drawing.rectangle((60, 120, 196, 210), outline=(250, 246, 238, 255), width=10)
+    drawing.rectangle((112, 150, 144, 210), fill=(250, 246, 238, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def _local(day, hour: int, minute: int) -> datetime:
     return datetime.combine(day, time(hour, minute), ZONE).astimezone(ZoneInfo("UTC"))
 
@@ -266,6 +282,7 @@ def load_demo(session: Session, *, seed: int, now: datetime) -> bool:
     union.address = "Place de la Croix-Rousse, 69004 Lyon"
     union.primary_color, union.accent_color = "#7a1f3d", "#b8860b"
     union.points_per_euro, union.cooldown_minutes, union.timezone = 1, 10, "Europe/Paris"
+    union.logo_png, union.logo_version = branding.reencode_logo(_demo_logo()), 1
     session.add(union)
 
     shop_rows = []

@@ -6,7 +6,7 @@ stops working once used; a confirmation token carries the address it confirms.
 
 import hashlib
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 from webapp.domain.errors import InvalidToken
 
@@ -49,3 +49,21 @@ def read_reset_token(secret: str, token: str) -> tuple[int, str]:
 
 def reset_token_matches(fingerprint: str, password_hash: str) -> bool:
     return fingerprint == _hash_fingerprint(password_hash)
+
+
+def _lasting_serializer(secret: str, purpose: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt=f"quartier.{purpose}")
+
+
+def make_unsubscribe_token(secret: str, campaign_id: int, customer_id: int) -> str:
+    """The unsubscribe link of one message: it never expires (old mails must still work)."""
+    return _lasting_serializer(secret, "unsubscribe").dumps([campaign_id, customer_id])
+
+
+def read_unsubscribe_token(secret: str, token: str) -> tuple[int, int]:
+    """(campaign id, customer id) of an unsubscribe link."""
+    try:
+        campaign_id, customer_id = _lasting_serializer(secret, "unsubscribe").loads(token)
+        return int(campaign_id), int(customer_id)
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise InvalidToken() from exc

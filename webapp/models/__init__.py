@@ -4,6 +4,14 @@ from webapp.models.accounts import ROLES, STAFF_ROLES, Account
 from webapp.models.api import ApiKey
 from webapp.models.audit import AuditEntry
 from webapp.models.branding import Union
+from webapp.models.campaigns import (
+    CALLS_TO_ACTION,
+    CAMPAIGN_CHANNELS,
+    CAMPAIGN_STATUSES,
+    RECIPIENT_STATUSES,
+    Campaign,
+    CampaignRecipient,
+)
 from webapp.models.cards import Card
 from webapp.models.contests import (
     ELIGIBILITIES,
@@ -30,6 +38,12 @@ __all__ = [
     "ROLES",
     "STAFF_ROLES",
     "CHANNELS",
+    "CALLS_TO_ACTION",
+    "CAMPAIGN_CHANNELS",
+    "CAMPAIGN_STATUSES",
+    "RECIPIENT_STATUSES",
+    "Campaign",
+    "CampaignRecipient",
     "ELIGIBILITIES",
     "ENTRY_LIMITS",
     "ENTRY_STATUSES",

@@ -29,6 +29,9 @@ class Customer(db.Model):
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     postcode: Mapped[str | None] = mapped_column(String(10), index=True)
+    # The postal address, for letters: the street line(s) and the town (the postcode is above).
+    street: Mapped[str | None] = mapped_column(String(200))
+    town: Mapped[str | None] = mapped_column(String(80))
     source: Mapped[str] = mapped_column(String(20), default="signup")
     reference: Mapped[str | None] = mapped_column(String(64), index=True)
     rules_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

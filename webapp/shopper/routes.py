@@ -1,15 +1,16 @@
 """The shopper's pages: welcome, my card, my account, the programme rules."""
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from markupsafe import Markup
 
-from webapp.domain import accounts, cards, consent, passwords, points, visits
-from webapp.domain.errors import DomainError
+from webapp.domain import accounts, campaigns, cards, consent, passwords, points, tokens, visits
+from webapp.domain.errors import DomainError, InvalidToken
 from webapp.domain.qrcodes import qr_svg
-from webapp.extensions import db
+from webapp.extensions import csrf, db
 from webapp.messages import message_for
+from webapp.models import Campaign, Customer
 from webapp.security import home_for, roles_required
 from webapp.shopper import bp
 from webapp.shopper.forms import ConsentForm, DeleteAccountForm, DetailsForm
@@ -133,3 +134,23 @@ def delete_account():
         delete=form,
         history=consent.consent_history(db.session, customer.id),
     ), 422
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # authenticated by the signed token; RFC 8058 one-click POSTs carry no form token
+def unsubscribe(token: str):
+    """A campaign e-mail's unsubscribe link: no sign-in. GET asks (link scanners open links),
+    POST withdraws the e-mail consent, from the page's button or a mail client's one-click."""
+    try:
+        campaign_id, customer_id = tokens.read_unsubscribe_token(current_app.config["SECRET_KEY"], token)
+    except InvalidToken:
+        abort(404)
+    customer = db.session.get(Customer, customer_id)
+    if customer is None or customer.erased_at is not None:
+        abort(404)
+    if request.method == "GET":
+        subscribed = consent.current_consents(db.session, customer_id)["email"]
+        return render_template("shopper/unsubscribe.html", token=token, subscribed=subscribed, done=False)
+    campaigns.unsubscribe(db.session, customer_id, db.session.get(Campaign, campaign_id), now=now())
+    db.session.commit()
+    return render_template("shopper/unsubscribe.html", token=token, subscribed=False, done=True)
