@@ -126,6 +126,12 @@ CAMPAIGN_STATUS_LABELS = {
     "sent": _l("Envoyée"),
     "cancelled": _l("Annulée"),
 }
+RECIPIENT_STATUS_LABELS = {
+    "queued": _l("en attente"),
+    "sent": _l("envoyé"),
+    "failed": _l("échec de l'envoi"),
+    "holdout": _l("groupe témoin : rien envoyé"),
+}
 CONTEST_STATE_MESSAGES = {
     "draft": _l("Ce jeu n'est pas encore publié."),
     "upcoming": _l("Ce jeu n'a pas encore commencé."),

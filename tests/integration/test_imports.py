@@ -494,3 +494,21 @@ def test_customer_file_without_identity_columns_fails_on_the_cli(runner, make, t
     assert result.exit_code != 0 and "email, phone or name" in result.output
     assert count(ImportBatch) == 0
     assert run(runner, import_customers_command, path).exit_code != 0  # --shop is required
+
+
+def test_postal_addresses_are_imported_for_letters(make, tmp_path, now):
+    shop = make.shop()
+    known = make.customer(email="known@example.org", street=None, town=None)
+    path = tmp_path / "adresses.csv"
+    path.write_text(
+        "Nom;Prénom;Adresse e-mail;Adresse;Ville;CP\n"
+        "Rivière;Camille;camille@example.org;  12   rue d'Austerlitz ;Lyon;69004\n"
+        "Connu;Kim;known@example.org;3 place Sathonay;Lyon;69001\n",
+        encoding="utf-8",
+    )
+    import_customers(db.session, path, shop=shop, now=now)
+    db.session.commit()
+    camille = db.session.scalar(select(Customer).where(Customer.email == "camille@example.org"))
+    assert (camille.street, camille.town, camille.postcode) == ("12 rue d'Austerlitz", "Lyon", "69004")
+    db.session.refresh(known)
+    assert (known.street, known.town) == ("3 place Sathonay", "Lyon")  # an empty field is filled

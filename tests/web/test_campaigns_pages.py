@@ -140,6 +140,8 @@ def test_sending_reaches_exactly_the_consenting_people_once(client, admin, make,
     assert "ne peut plus changer" in client.get(again.headers["Location"]).get_data(as_text=True)
     assert len(outbox_messages(client.application)) == 4
     assert db.session.get(Campaign, campaign_id).status == "sent"
+    person_page = client.get(f"/admin/customers/{yes[0].id}").get_data(as_text=True)  # the 360° page
+    assert "Courriers et e-mails reçus" in person_page and "Printemps des boutiques" in person_page
 
 
 def test_a_campaign_is_scheduled_and_cancelled(client, admin, make):

@@ -16,7 +16,7 @@ from webapp.backoffice.customer_forms import MergeForm, ReviewDecisionForm, Sear
 from webapp.domain import dedup, exports, people
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.messages import SEGMENT_LABELS
+from webapp.messages import RECIPIENT_STATUS_LABELS, SEGMENT_LABELS
 from webapp.security import roles_required, safe_next_url
 from webapp.web import now
 
@@ -91,7 +91,11 @@ def export_header() -> list[str]:
 
 
 def labels() -> dict:
-    return {"segment_labels": SEGMENT_LABELS, "source_labels": SOURCE_LABELS}
+    return {
+        "segment_labels": SEGMENT_LABELS,
+        "source_labels": SOURCE_LABELS,
+        "recipient_statuses": RECIPIENT_STATUS_LABELS,
+    }
 
 
 @bp.get("/customers")

@@ -13,6 +13,8 @@ CUSTOMER_FIELD_LABELS = {
     "email": _l("E-mail"),
     "phone": _l("Téléphone"),
     "postcode": _l("Code postal"),
+    "street": _l("Adresse (rue)"),
+    "town": _l("Ville"),
     "reference": _l("Référence client de la boutique"),
     "consent_email": _l("Accord pour les e-mails"),
     "consent_sms": _l("Accord pour les SMS"),

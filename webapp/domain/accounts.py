@@ -207,11 +207,15 @@ def update_details(
     last_name: str,
     phone: str,
     postcode: str,
+    street: str = "",
+    town: str = "",
 ) -> None:
     customer.first_name = clean_name(first_name)
     customer.last_name = clean_name(last_name) or None
     customer.phone = normalise_phone(phone)
     customer.postcode = normalise_postcode(postcode)
+    customer.street = " ".join(street.split())[:200] or None
+    customer.town = " ".join(town.split())[:80] or None
     session.flush()
 
 
@@ -220,7 +224,7 @@ def erase_shopper(session: Session, account: Account, now: datetime) -> None:
     customer = account.customer
     if customer is not None:
         cards.revoke_cards(session, customer.id, now)
-        for field in ("first_name", "last_name", "email", "phone", "reference"):
+        for field in ("first_name", "last_name", "email", "phone", "reference", "street", "town"):
             setattr(customer, field, None)
         customer.erased_at = now
     session.delete(account)

@@ -73,7 +73,8 @@ from webapp.models import Consent, Customer, CustomerReference, ImportBatch, Rev
 FUZZY_THRESHOLD = 85.0
 MAX_REFERENCE = 64
 IDENTITY_FIELDS = ("email", "phone", "last_name", "first_name", "full_name")
-_PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "postcode", "reference")
+_PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "postcode", "reference", "street", "town")
+STREET_MAX, TOWN_MAX = 200, 80
 
 
 @dataclass
@@ -134,12 +135,14 @@ class Contact:
     reference: str | None
     consents: dict[str, datetime]
     notes: list[str]
+    street: str | None = None  # the postal address, for letters
+    town: str | None = None
 
 
 class _Person:
     """A person of the shared file touched by this import: existing (id known) or to create."""
 
-    __slots__ = ("id", "first_name", "last_name", "email", "phone", "postcode", "reference", "new", "line")
+    __slots__ = ("id", *_PERSON_FIELDS, "new", "line")
 
     def __init__(self, customer_id: int | None = None, *, line: int = 0, **fields):
         self.id = customer_id
@@ -214,7 +217,9 @@ def parse_contact(cells: list, line: int, columns: Mapping[str, int], zone, now:
             notes.append("consent not recorded: no valid consent date")
         else:
             consents = dict.fromkeys(wanted, given)
-    return Contact(line, first_name, last_name, email, phone, postcode, reference, consents, notes)
+    street = " ".join(imports.text(value("street")).split())[:STREET_MAX] or None
+    town = " ".join(imports.text(value("town")).split())[:TOWN_MAX] or None
+    return Contact(line, first_name, last_name, email, phone, postcode, reference, consents, notes, street, town)
 
 
 def _consent_date(raw, zone, now: datetime) -> datetime | None:
@@ -427,7 +432,7 @@ def _write(session, batch, shop, now, filename, matcher: _Matcher, decided, repo
         if decision.outcome != "matched" or decision.person is None:
             continue
         person = decision.person
-        for name in ("first_name", "last_name", "email", "phone", "postcode", "reference"):
+        for name in _PERSON_FIELDS:
             incoming = getattr(contact, name)
             if not incoming:
                 continue
@@ -452,13 +457,15 @@ def _write(session, batch, shop, now, filename, matcher: _Matcher, decided, repo
                 person.email,
                 person.phone,
                 person.postcode,
+                person.street,
+                person.town,
                 "import",
                 person.reference,
                 created_at,
             )
         )
     columns = ("id", "first_name", "last_name", "first_name_folded", "last_name_folded")
-    columns += ("email", "phone", "postcode", "source", "reference", "created_at")
+    columns += ("email", "phone", "postcode", "street", "town", "source", "reference", "created_at")
     imports.insert_rows(connection, "customer", columns, rows)
 
     if fills:

@@ -32,7 +32,7 @@ from webapp.models import (
     Visit,
 )
 
-IDENTITY_FIELDS = ("first_name", "last_name", "email", "phone", "postcode", "reference")
+IDENTITY_FIELDS = ("first_name", "last_name", "email", "phone", "postcode", "reference", "street", "town")
 _CHUNK = 500
 
 

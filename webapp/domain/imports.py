@@ -346,6 +346,8 @@ CUSTOMER_FIELDS: dict[str, tuple[str, ...]] = {
         "mobile phone",
     ),
     "postcode": ("code postal", "cp", "postcode", "postal code", "zip", "zip code", "zipcode", "code postale"),
+    "street": ("adresse", "adresse postale", "rue", "voie", "adresse 1", "address", "street", "street address"),
+    "town": ("ville", "commune", "localite", "city", "town"),
     "reference": (
         "reference",
         "ref",

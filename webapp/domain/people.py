@@ -16,7 +16,7 @@ Erased people and people merged into another record are never listed. With `shop
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, exists, false, func, or_, select, true, union
@@ -30,7 +30,20 @@ from webapp.domain.errors import DomainError
 from webapp.domain.names import normalise_name
 from webapp.domain.points import balance
 from webapp.domain.rfm import latest_snapshot
-from webapp.models import AuditEntry, Card, Consent, Customer, RfmScore, RfmSnapshot, Shop, Visit
+from webapp.models import (
+    AuditEntry,
+    Campaign,
+    CampaignRecipient,
+    Card,
+    Consent,
+    Contest,
+    ContestEntry,
+    Customer,
+    RfmScore,
+    RfmSnapshot,
+    Shop,
+    Visit,
+)
 
 MAX_PER_PAGE = 100
 COUNT_CAP = 1000
@@ -334,6 +347,8 @@ class Overview:
     rfm_shop: tuple[RfmSnapshot, RfmScore | None] | None
     merges: list[MergeRecord]
     absorbed: list[Customer]
+    entries: list = field(default_factory=list)  # (entry, contest title), newest first: the office only
+    mailings: list = field(default_factory=list)  # (recipient row, campaign), newest first: the office only
 
 
 def _rfm(session: Session, customer_id: int, shop_id: int | None):
@@ -440,4 +455,26 @@ def view_person(session: Session, customer_id: int, *, viewer_id: int, shop_id: 
         merges=merges,
         # From the audit log (indexed), not from customer.merged_into_id (not indexed).
         absorbed=[record.absorbed for record in merges if record.undone_at is None and record.absorbed is not None],
+        entries=_entries(session, customer_id) if office else [],
+        mailings=_mailings(session, customer_id) if office else [],
     )
+
+
+def _entries(session: Session, customer_id: int) -> list:
+    return session.execute(
+        select(ContestEntry, Contest.title)
+        .join(Contest, Contest.id == ContestEntry.contest_id)
+        .where(ContestEntry.customer_id == customer_id)
+        .order_by(ContestEntry.created_at.desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
+
+
+def _mailings(session: Session, customer_id: int) -> list:
+    return session.execute(
+        select(CampaignRecipient, Campaign)
+        .join(Campaign, Campaign.id == CampaignRecipient.campaign_id)
+        .where(CampaignRecipient.customer_id == customer_id)
+        .order_by(Campaign.started_at.desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()

@@ -21,6 +21,14 @@ class DetailsForm(FlaskForm):
     phone = TelField(
         _l("Téléphone (facultatif)"), validators=[Optional(), Length(max=30)], render_kw={"autocomplete": "tel"}
     )
+    street = StringField(
+        _l("Adresse postale (facultatif, pour nos courriers)"),
+        validators=[Optional(), Length(max=200)],
+        render_kw={"autocomplete": "street-address"},
+    )
+    town = StringField(
+        _l("Ville (facultatif)"), validators=[Optional(), Length(max=80)], render_kw={"autocomplete": "address-level2"}
+    )
 
 
 class ConsentForm(FlaskForm):

@@ -76,6 +76,8 @@ def account():
                 last_name=details.last_name.data or "",
                 phone=details.phone.data or "",
                 postcode=details.postcode.data,
+                street=details.street.data or "",
+                town=details.town.data or "",
             )
         except DomainError as error:
             db.session.rollback()
