@@ -12,8 +12,10 @@ accepted the message: a worker stopped between two messages resends nobody and f
 
 import smtplib
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
 
 from flask import current_app
 
@@ -23,10 +25,17 @@ from webapp.extensions import db, restart_as_writer
 from webapp.models import Campaign, Contest
 from webapp.web import current_union, external_url, now
 
+_PLACEHOLDER = "UNSUBSCRIBE-LINK"
 
-def unsubscribe_url(campaign_id: int, customer_id: int) -> str:
+
+def unsubscribe_url(campaign_id: int, customer_id: int, pattern: str | None = None) -> str:
+    """The person's unsubscribe link; `pattern` (unsubscribe_pattern()) saves building the URL each time."""
     token = tokens.make_unsubscribe_token(current_app.config["SECRET_KEY"], campaign_id, customer_id)
-    return external_url("shopper.unsubscribe", token=token)
+    return (pattern or unsubscribe_pattern()).replace(_PLACEHOLDER, token)
+
+
+def unsubscribe_pattern() -> str:
+    return external_url("shopper.unsubscribe", token=_PLACEHOLDER)
 
 
 def contest_url(campaign: Campaign) -> str | None:
@@ -35,10 +44,15 @@ def contest_url(campaign: Campaign) -> str | None:
 
 
 def campaign_message(
-    campaign: Campaign, customer_id: int, address: str, fields: dict, link_to_contest: str | None
-) -> EmailMessage:
+    campaign: Campaign,
+    customer_id: int,
+    address: str,
+    fields: dict,
+    link_to_contest: str | None,
+    unsubscribe: str | None = None,
+) -> Message:
     rendered = campaigns.render_content(campaign.subject, campaign.body, fields)
-    link = unsubscribe_url(campaign.id, customer_id)
+    link = unsubscribe_url(campaign.id, customer_id, unsubscribe)
     return mail.build_message(
         address,
         rendered.subject,
@@ -52,14 +66,11 @@ def campaign_message(
     )
 
 
-def test_message(campaign: Campaign, address: str) -> EmailMessage:
+def test_message(campaign: Campaign, address: str) -> Message:
     """The campaign as one recipient would get it, with an imaginary person's merge fields."""
     fields = campaigns.sample_fields(current_union().name)
     message = campaign_message(campaign, 0, address, fields, contest_url(campaign))
-    del message["Subject"]
-    message["Subject"] = (
-        f"[TEST] {campaigns.render_content(campaign.subject, '', fields).subject} · {current_union().name}"
-    )
+    message.replace_header("Subject", Header(f"[TEST] {message['Subject']}", "utf-8"))
     return message
 
 
@@ -90,6 +101,7 @@ def send_batch(campaign_id: int) -> Batch:
     recipients = campaigns.queued_batch(db.session, campaign_id, config["CAMPAIGN_BATCH"])
     fields = campaigns.merge_fields(db.session, [customer_id for customer_id, _ in recipients], current_union().name)
     link_to_contest = contest_url(campaign)
+    unsubscribe = unsubscribe_pattern()
     union = current_union()
     if union.logo_version:
         union.logo_png  # noqa: B018 - load the deferred logo once for the whole batch
@@ -101,29 +113,41 @@ def send_batch(campaign_id: int) -> Batch:
     db.session.commit()
     interval = 1.0 / config["CAMPAIGN_RATE"] if config["CAMPAIGN_RATE"] > 0 else 0.0
     try:
-        with mail.connection() as client:
+        # One message on the wire while the next one is rendered: the SMTP round trips overlap
+        # the rendering, and each recipient is still recorded as soon as the server accepted it.
+        with mail.connection() as client, ThreadPoolExecutor(max_workers=1) as wire:
+            in_flight = None
             for customer_id, address in recipients:
                 started = time.monotonic()
-                message = campaign_message(campaign, customer_id, address, fields[customer_id], link_to_contest)
-                try:
-                    client.send_message(message)
-                except smtplib.SMTPServerDisconnected:
-                    raise
-                except smtplib.SMTPException as error:
-                    permanent = _permanent(error)
-                    _record(campaigns.mark_failed, campaign_id, customer_id, str(error), permanent=permanent)
-                    batch.failed += 1
-                else:
-                    _record(campaigns.mark_sent, campaign_id, customer_id, now())
-                    batch.sent += 1
+                fields_of = fields[customer_id]
+                message = campaign_message(campaign, customer_id, address, fields_of, link_to_contest, unsubscribe)
+                if in_flight is not None:
+                    _settle(campaign_id, *in_flight, batch)
+                in_flight = (customer_id, wire.submit(client.send_message, message))
                 pause = interval - (time.monotonic() - started)
                 if pause > 0:
                     time.sleep(pause)
+            if in_flight is not None:
+                _settle(campaign_id, *in_flight, batch)
     except (OSError, smtplib.SMTPServerDisconnected) as error:
         batch.stopped = f"{type(error).__name__}: {error}"
     batch.done = not batch.stopped and _record(campaigns.finish_if_done, campaign_id, now())
     _record(campaigns.release_lease, campaign_id)
     return batch
+
+
+def _settle(campaign_id: int, customer_id: int, sending: Future, batch: Batch) -> None:
+    """Wait for one message's answer and record it; a lost connection stops the batch (raised)."""
+    try:
+        sending.result()
+    except smtplib.SMTPServerDisconnected:
+        raise
+    except smtplib.SMTPException as error:
+        _record(campaigns.mark_failed, campaign_id, customer_id, str(error), permanent=_permanent(error))
+        batch.failed += 1
+    else:
+        _record(campaigns.mark_sent, campaign_id, customer_id, now())
+        batch.sent += 1
 
 
 def _record(write, *args, **kwargs):

@@ -15,8 +15,13 @@ import smtplib
 import ssl
 import uuid
 from contextlib import contextmanager
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formataddr, make_msgid
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -26,9 +31,9 @@ from flask import current_app, render_template
 from webapp.web import current_union
 
 log = logging.getLogger(__name__)
+# Long headers (the unsubscribe link) stay on one line, as RFC 5322 allows up to 998 characters.
+_HEADERS_ON_ONE_LINE = email.policy.compat32.clone(max_line_length=998)
 _inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
-# Long headers (the unsubscribe link) on one line, as RFC 5322 allows up to 998 characters.
-_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 def _sender_address() -> str:
@@ -36,32 +41,45 @@ def _sender_address() -> str:
     return address.split("<", 1)[1].rstrip(">") if "<" in address else address
 
 
-def build_message(
-    to: str, subject: str, template: str, *, headers: dict[str, str] | None = None, **context
-) -> EmailMessage:
+def build_message(to: str, subject: str, template: str, *, headers: dict[str, str] | None = None, **context) -> Message:
+    """A branded message: text and HTML alternatives, the logo inline (multipart/related)."""
     union = current_union()
     sender = _sender_address()
     domain = sender.rsplit("@", 1)[-1]
-    logo = union.logo_png if union.logo_version else None
-    logo_cid = make_msgid(domain=domain)[1:-1] if logo else None
+    logo = _logo_part(union.logo_version, union.logo_png, domain) if union.logo_version else None
     context = {
         "union": union,
         "base_url": current_app.config["BASE_URL"],
-        "logo_src": f"cid:{logo_cid}" if logo_cid else None,
+        "logo_src": f"cid:{logo['Content-ID'][1:-1]}" if logo else None,
         **context,
     }
-    message = EmailMessage(policy=_POLICY)
-    message["From"] = formataddr((union.name, sender))
+    # The email.mime classes (compat32): half the cost of EmailMessage for the same bytes,
+    # which counts for a campaign of ten thousand.
+    message = MIMEMultipart("alternative", policy=_HEADERS_ON_ONE_LINE)
+    message["From"] = formataddr((union.name, sender), charset="utf-8")
     message["To"] = to
-    message["Subject"] = f"{subject} · {union.name}"
+    message["Subject"] = Header(f"{subject} · {union.name}", "utf-8")
     message["Message-ID"] = make_msgid(domain=domain)
     for name, value in (headers or {}).items():
         message[name] = value
-    message.set_content(render_template(f"email/{template}.txt", **context))
-    message.add_alternative(_inliner.inline(render_template(f"email/{template}.html", **context)), subtype="html")
+    message.attach(MIMEText(render_template(f"email/{template}.txt", **context), "plain", "utf-8"))
+    html = MIMEText(_inliner.inline(render_template(f"email/{template}.html", **context)), "html", "utf-8")
     if logo:
-        message.get_payload()[1].add_related(logo, maintype="image", subtype="png", cid=f"<{logo_cid}>")
+        related = MIMEMultipart("related")
+        related.attach(html)
+        related.attach(logo)
+        html = related
+    message.attach(html)
     return message
+
+
+@lru_cache(maxsize=4)
+def _logo_part(version: int, png: bytes, domain: str) -> MIMEImage:
+    """The logo as an inline image part, encoded once per logo version and shared by every message."""
+    part = MIMEImage(png, "png")
+    part["Content-ID"] = make_msgid(idstring=f"logo{version}", domain=domain)
+    part.add_header("Content-Disposition", "inline", filename="logo.png")
+    return part
 
 
 class _Outbox:
@@ -71,7 +89,7 @@ class _Outbox:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
 
-    def send_message(self, message: EmailMessage) -> dict:
+    def send_message(self, message: Message) -> dict:
         (self.folder / f"{uuid.uuid4().hex}.eml").write_bytes(bytes(message))
         return {}
 
@@ -97,7 +115,13 @@ def connection():
         yield client
 
 
-def deliver(message: EmailMessage) -> None:
+def html_part(message: Message) -> str:
+    """The HTML alternative of a message we built, as text (for previews)."""
+    part = next(part for part in message.walk() if part.get_content_type() == "text/html")
+    return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+
+
+def deliver(message: Message) -> None:
     with connection() as client:
         client.send_message(message)
 

@@ -199,3 +199,13 @@ def test_posters_are_pdf_with_the_sign_up_qr(client, admin):
     page = PdfReader(io.BytesIO(response.data)).pages[0]
     assert round(float(page.mediabox.width)) == 842 and "Votre carte" in page.extract_text()
     assert client.post("/admin/posters", data={"size": "A4", "title": ""}).status_code == 422
+
+
+def test_a_letter_too_long_for_its_page_is_refused_with_a_message(client, admin, make):
+    make.customer(first_name="Éloïse", street="12 rue d'Austerlitz", town="Lyon")
+    long_body = "\n\n".join(["Un paragraphe bien trop long pour une seule page de lettre. " * 8] * 12)
+    campaign_id = create(client, channel="letter", subject="Nos nouvelles", cta_kind="none", body=long_body)
+    client.post(f"/admin/campaigns/{campaign_id}/send")
+    response = client.get(f"/admin/campaigns/{campaign_id}/letters.pdf")
+    assert response.status_code == 302
+    assert "trop long pour tenir sur une page" in client.get(response.headers["Location"]).get_data(as_text=True)

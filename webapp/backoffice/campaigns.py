@@ -211,7 +211,7 @@ def campaign_preview(campaign_id: int):
     """The e-mail as an imaginary recipient gets it (the HTML part), for the previews' frames."""
     campaign = _campaign(campaign_id)
     message = campaign_mail.test_message(campaign, current_user.email)
-    html = message.get_body(("html",)).get_content()
+    html = mail.html_part(message)
     response = current_app.response_class(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; img-src 'self' data: cid:; style-src 'unsafe-inline'; frame-ancestors 'self'"
@@ -292,6 +292,9 @@ def campaign_letters(campaign_id: int):
         abort(404)
     union = current_union()
     people = campaigns.letter_recipients(db.session, campaign)
+    if not people:
+        flash(_("Aucun destinataire : il n'y a pas de lettre à imprimer."), "error")
+        return redirect(url_for("backoffice.campaign_detail", campaign_id=campaign.id))
     fields = campaigns.merge_fields(db.session, [person.id for person in people], union.name)
     letters = []
     for person in people:
@@ -303,11 +306,21 @@ def campaign_letters(campaign_id: int):
                 street=person.street or "",
                 postcode=person.postcode or "",
                 town=person.town or "",
-                body_html=rendered.html,
-                greeting=_("Bonjour %(name)s,", name=person.first_name) if person.first_name else _("Bonjour,"),
+                body_html=rendered.html,  # the body says hello itself ("Bonjour {{ prenom }}")
             )
         )
-    pdf = printing.letters_pdf(
+    try:
+        pdf = _letters_pdf(union, campaign, letters)
+    except printing.DoesNotFit:
+        flash(_("Le message est trop long pour tenir sur une page par destinataire : raccourcissez-le."), "error")
+        return redirect(url_for("backoffice.campaign_detail", campaign_id=campaign.id))
+    return send_file(
+        io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=f"lettres-{campaign.id}.pdf"
+    )
+
+
+def _letters_pdf(union, campaign: Campaign, letters: list) -> bytes:
+    return printing.letters_pdf(
         printing.brand_of(union),
         letters,
         subject=campaign.subject if "{{" not in campaign.subject else campaign.name,
@@ -319,9 +332,6 @@ def campaign_letters(campaign_id: int):
             union=union.name,
         ),
         translations=get_translations(),
-    )
-    return send_file(
-        io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=f"lettres-{campaign.id}.pdf"
     )
 
 
