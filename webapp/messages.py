@@ -108,7 +108,7 @@ REASON_MESSAGES = {
         "cta_url": _l("Indiquez une adresse de lien complète, commençant par https://."),
         "offer_code": _l("Le code d'offre s'écrit avec 3 à 40 lettres, chiffres ou tirets."),
         "contest": _l("Choisissez le jeu-concours."),
-        "holdout": _l("Le groupe témoin va de 0 à 50 % de la cible."),
+        "holdout": _l("Le groupe témoin se choisit entre 0 et 50 pour cent de la cible."),
         "report_days": _l("La durée de mesure va de 1 à 365 jours."),
         "too_long": _l("Un des textes est trop long."),
     },

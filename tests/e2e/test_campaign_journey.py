@@ -164,7 +164,7 @@ def test_a_campaign_reaches_each_consenting_person_once_across_a_worker_restart(
     page.get_by_label("Message (Markdown)").fill(
         "Bonjour {{ prenom }},\n\nVotre **{{ boutique_preferee }}** vous attend, et vos {{ points }} points aussi."
     )
-    page.get_by_label("Groupe témoin (% de la cible qui ne reçoit rien)").fill("10")
+    page.get_by_label("Groupe témoin, en pourcentage de la cible (ne reçoit rien)").fill("10")
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_role("heading", name="Ils nous manquent")).to_be_visible()
     expect(page.locator('[data-field="targeted"]')).to_have_text(str(CONSENTING + WITHOUT_CONSENT))

@@ -244,7 +244,7 @@ def test_a_fuzzy_duplicate_goes_to_the_review_queue_linked_from_the_report(app, 
     page = text_of(admin.get(f"/admin/imports/{token}"))
     assert "Excel (XLSX)" in page
     assert "Exemples : 69004 · 69001" in page
-    assert selected(page) == {0: "full_name", 1: "postcode", 2: ""}
+    assert selected(page) == {0: "full_name", 1: "postcode", 2: "town"}
     page = text_of(admin.get(run_import(admin, token, selected(page)).headers["Location"]))
     assert report_counts(page)["to_review"] == 1
     assert 'href="/admin/customers/review"' in page

@@ -89,7 +89,7 @@ class CampaignForm(FlaskForm):
     offer_code = StringField(_l("Code d'offre"), validators=[Optional(), Length(max=40)])
     cta_contest_id = SelectField(_l("Jeu-concours"), validate_choice=False)
     holdout_percent = IntegerField(
-        _l("Groupe témoin (% de la cible qui ne reçoit rien)"),
+        _l("Groupe témoin, en pourcentage de la cible (ne reçoit rien)"),
         default=10,
         validators=[InputRequired(), NumberRange(min=0, max=HOLDOUT_MAX)],
     )
