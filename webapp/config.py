@@ -40,7 +40,6 @@ def load_config(instance_path: str) -> dict:
         # Campaign e-mails: at most this many per second, by batches of CAMPAIGN_BATCH per worker task.
         "CAMPAIGN_RATE": float(os.environ.get("CAMPAIGN_RATE", "") or 20),
         "CAMPAIGN_BATCH": int(os.environ.get("CAMPAIGN_BATCH", "") or 100),
-        "MEDIA_DIR": os.environ.get("MEDIA_DIR", str(instance / "media")),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
