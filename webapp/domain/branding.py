@@ -1,17 +1,14 @@
 """The union's identity and programme settings, and logo re-encoding."""
 
-import io
 import re
 
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.domain.errors import DomainError, InvalidImage
+from webapp.domain import images
+from webapp.domain.errors import DomainError
 from webapp.models import Union
 
-MAX_LOGO_BYTES = 2 * 1024 * 1024
-MAX_LOGO_PIXELS = 4096 * 4096
 LOGO_BOX = (512, 512)
 _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -70,30 +67,8 @@ def check_header_color(color: str) -> str:
 
 
 def reencode_logo(data: bytes) -> bytes:
-    """Accept PNG or JPEG within limits; return a fresh PNG without any metadata."""
-    if len(data) > MAX_LOGO_BYTES:
-        raise InvalidImage("too_large")
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in ("PNG", "JPEG"):
-                raise InvalidImage("format")
-            if probe.width * probe.height > MAX_LOGO_PIXELS:
-                raise InvalidImage("too_many_pixels")
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            mode = "RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB"
-            clean = image.convert(mode)
-    except InvalidImage:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise InvalidImage("unreadable") from exc
-    clean.thumbnail(LOGO_BOX)
-    fresh = Image.new(mode, clean.size)
-    fresh.paste(clean)
-    out = io.BytesIO()
-    fresh.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+    """The logo as uploaded, re-encoded by the rules of every upload (webapp.domain.images)."""
+    return images.reencode(data, LOGO_BOX)
 
 
 def update_union(session: Session, union: Union, **fields) -> Union:

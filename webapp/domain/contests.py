@@ -21,7 +21,6 @@ person's entry in the contest; disposable email domain) for the moderator: flagg
 shown, never silently dropped. Entering is never conditional on marketing consent.
 """
 
-import io
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -30,21 +29,20 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_datetime
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import and_, case, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.domain import consent as consent_domain
+from webapp.domain import images
 from webapp.domain.accounts import clean_name, normalise_email, normalise_phone, normalise_postcode
-from webapp.domain.branding import MAX_LOGO_BYTES, MAX_LOGO_PIXELS, get_union
+from webapp.domain.branding import get_union
 from webapp.domain.errors import (
     AlreadyEntered,
     ContestInvalid,
     ContestLocked,
     ContestNotOpen,
     EntryRefused,
-    InvalidImage,
 )
 from webapp.models import (
     CHANNELS,
@@ -228,36 +226,9 @@ def address_key(address: str, postcode: str) -> str:
     return f"{(postcode or '').strip()}|{street}"[:ADDRESS_MAX]
 
 
-# Images: the logo's rules (PNG or JPEG, size and pixel limits), re-encoded without metadata.
-
-
 def reencode_image(data: bytes, box: tuple[int, int] = IMAGE_BOX) -> bytes:
-    """Accept PNG or JPEG within the logo's limits; return a fresh PNG without any metadata, turned
-    upright (camera orientation applied) and fitted into `box`."""
-    if len(data) > MAX_LOGO_BYTES:
-        raise InvalidImage("too_large")
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in ("PNG", "JPEG"):
-                raise InvalidImage("format")
-            if probe.width * probe.height > MAX_LOGO_PIXELS:
-                raise InvalidImage("too_many_pixels")
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-            mode = "RGBA" if upright.mode in ("RGBA", "LA", "P") else "RGB"
-            clean = upright.convert(mode)
-    except InvalidImage:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise InvalidImage("unreadable") from exc
-    clean.thumbnail(box)
-    fresh = Image.new(mode, clean.size)
-    fresh.paste(clean)
-    out = io.BytesIO()
-    fresh.save(out, format="PNG", compress_level=6)
-    return out.getvalue()
+    """A contest's image or an entry's photo, by the logo's rules (webapp.domain.images)."""
+    return images.reencode(data, box)
 
 
 # The rules (règlement).
