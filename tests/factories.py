@@ -1,12 +1,12 @@
 """Test data factories: plain functions over a session, committed for real."""
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 
-from webapp.domain import apikeys, cards, passwords, visits
-from webapp.models import Account, Card, Customer, Shop, Union, Visit
+from webapp.domain import apikeys, cards, contests, passwords, visits
+from webapp.models import Account, Card, Contest, Customer, Shop, Union, Visit
 
 # Cheap Argon2 parameters for the suite: the rules are tested, not the cost.
 passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -14,6 +14,28 @@ passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PASSWORD = "correct horse battery staple"
 _HASH = passwords.hash_password(PASSWORD)
 _counter = itertools.count(1)
+
+
+def contest_fields(now: datetime, **overrides) -> dict:
+    """The editor's fields of a simple draw open from the day before `now` to a week after it."""
+    values = dict(
+        title="Grand jeu de l'été",
+        description="Gagnez des paniers du marché.",
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=7),
+        eligibility="everyone",
+        entry_type="draw",
+        question="",
+        answer="",
+        entry_limit="once",
+        minimum_age=18,
+        rules_extra="",
+        prizes=[("Panier garni", 2), ("Bon d'achat de 50 €", 1)],
+        image=None,
+        by_id=None,
+    )
+    values.update(overrides)
+    return values
 
 
 class Factories:
@@ -105,5 +127,16 @@ class Factories:
     def active_card(self, account) -> Card:
         return cards.active_card(self.session, account.customer_id)
 
+    def contest(self, now: datetime | None = None, publish: bool = True, **fields) -> Contest:
+        """A contest with contest_fields' defaults, saved and published the day before it starts (or before `now`)."""
+        now = now or datetime.now(UTC)
+        values = contest_fields(now, **fields)
+        created = min(now, values["starts_at"]) - timedelta(days=1)
+        contest = contests.save_contest(self.session, None, now=created, **values)
+        if publish:
+            contests.publish_contest(self.session, contest, created)
+        self.session.commit()
+        return contest
 
-__all__ = ["Factories", "PASSWORD"]
+
+__all__ = ["Factories", "PASSWORD", "contest_fields"]

@@ -13,7 +13,6 @@ from playwright.sync_api import expect
 from tests.e2e.support import PHONE, axe_violations, collect_errors, layout_width, sign_in
 from tests.factories import PASSWORD
 from tests.smtp import smtp_server
-from webapp.domain import contests
 from webapp.extensions import db
 
 pytestmark = pytest.mark.e2e
@@ -62,26 +61,14 @@ def test_a_visitor_wins_a_photo_contest_and_the_draw_is_verified(
 ):
     moment = datetime.now(UTC)
     make.union(name="Vitrines des Pentes", address="1 place Sathonay, 69001 Lyon")
-    contest = contests.save_contest(
-        db.session,
-        None,
+    contest = make.contest(
+        moment,
         title="Concours photo de l'été",
         description="Envoyez votre plus belle photo de vacances.",
-        starts_at=moment - timedelta(days=1),
         ends_at=moment + timedelta(days=1),
-        eligibility="everyone",
         entry_type="photo",
-        question="",
-        answer="",
-        entry_limit="once",
-        minimum_age=18,
-        rules_extra="",
         prizes=[("Un panier garni du marché", 1)],
-        image=None,
-        by_id=None,
-        now=moment - timedelta(days=2),
     )
-    contests.publish_contest(db.session, contest, moment - timedelta(days=2))
     organiser = make.staff(role="organiser")
     db.session.commit()
     contest_id, slug, ends_at, organiser_email = contest.id, contest.slug, contest.ends_at, organiser.email

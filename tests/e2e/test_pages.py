@@ -3,7 +3,7 @@ found by axe-core; and the card works without JavaScript and stays light."""
 
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from PIL import Image
@@ -137,26 +137,15 @@ class ContestWorld:
 def contest_world(live, make) -> ContestWorld:
     """An open photo contest with a poster, a shopper's entry (flagged as a duplicate) and an organiser."""
     moment = datetime.now(UTC)
-    contest = contests.save_contest(
-        db.session,
-        None,
+    contest = make.contest(
+        moment,
         title="Le grand jeu photo des Pentes de la Croix-Rousse",
         description="Photographiez votre vitrine préférée.\nUn panier garni par semaine à gagner.",
-        starts_at=moment - timedelta(days=1),
-        ends_at=moment + timedelta(days=7),
-        eligibility="everyone",
         entry_type="photo",
-        question="",
-        answer="",
-        entry_limit="once",
-        minimum_age=18,
         rules_extra="Les lots sont à retirer à la boutique du marché.",
         prizes=[("Panier garni de la fromagerie et de la boulangerie", 2), ("Bon d'achat", 1)],
         image=poster_png(),
-        by_id=None,
-        now=moment - timedelta(days=2),
     )
-    contests.publish_contest(db.session, contest, moment - timedelta(days=2))
     shopper = make.shopper(first_name="Camille", email="camille.durand@gmail.com")
     contests.enter_as_cardholder(
         db.session,

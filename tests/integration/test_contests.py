@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from sqlalchemy import func, select, update
 
-from tests.factories import Factories
+from tests.factories import Factories, contest_fields
 from webapp.domain import cards, consent, contest_stats, contests, dedup, draws, moderation
 from webapp.domain.accounts import InvalidEmail, InvalidPostcode
 from webapp.domain.errors import (
@@ -54,35 +54,12 @@ def _database(request):
 
 
 def fields(now, **overrides):
-    values = dict(
-        title="Grand jeu de l'été",
-        description="Gagnez des paniers du marché.",
-        starts_at=now - timedelta(days=1),
-        ends_at=now + timedelta(days=7),
-        eligibility="everyone",
-        entry_type="draw",
-        question="",
-        answer="",
-        entry_limit="once",
-        minimum_age=18,
-        rules_extra="",
-        prizes=PRIZES,
-        image=None,
-        by_id=None,
-    )
-    values.update(overrides)
-    return values
+    return contest_fields(now, **{"prizes": PRIZES, **overrides})
 
 
 def new_contest(now, publish=True, **overrides) -> Contest:
     """A contest saved and published a day before its start; open from one day before `now` by default."""
-    starts_at = overrides.get("starts_at", now - timedelta(days=1))
-    created = min(now, starts_at) - timedelta(days=1)
-    contest = contests.save_contest(db.session, None, now=created, **fields(now, **overrides))
-    if publish:
-        contests.publish_contest(db.session, contest, created)
-    db.session.commit()
-    return contest
+    return Factories(db.session).contest(now, publish, **{"prizes": PRIZES, **overrides})
 
 
 def version(contest) -> int:

@@ -81,9 +81,7 @@ def test_each_eligible_entry_wins_with_the_same_frequency():
 def test_with_several_prizes_each_entry_is_among_the_winners_equally_often():
     frozen = [(entry_id, entry_id) for entry_id in range(1, 11)]
     draws, winners = 10_000, 3
-    counts = Counter(
-        position for index in range(draws) for position in draw_order(seed_number(index), frozen, winners)
-    )
+    counts = Counter(position for index in range(draws) for position in draw_order(seed_number(index), frozen, winners))
     assert chi_square(counts, 10, draws * winners / 10) < CHI2_CRITICAL_0001[9]
 
 

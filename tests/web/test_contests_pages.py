@@ -13,6 +13,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests.conftest import outbox_messages
+from tests.factories import Factories
 from webapp.auth.forms import EMAIL_WORDING
 from webapp.domain import contests
 from webapp.extensions import db
@@ -40,28 +41,7 @@ def png_bytes(size=(64, 48), color=(200, 30, 30), fmt="PNG") -> bytes:
 
 def new_contest(publish=True, **overrides) -> Contest:
     """A contest created and published two days ago, open from yesterday to a week from now."""
-    values = dict(
-        title="Grand jeu de l'été",
-        description="Gagnez des paniers du marché.",
-        starts_at=NOW - timedelta(days=1),
-        ends_at=NOW + timedelta(days=7),
-        eligibility="everyone",
-        entry_type="draw",
-        question="",
-        answer="",
-        entry_limit="once",
-        minimum_age=18,
-        rules_extra="",
-        prizes=PRIZES,
-        image=None,
-        by_id=None,
-    )
-    values.update(overrides)
-    contest = contests.save_contest(db.session, None, now=NOW - timedelta(days=2), **values)
-    if publish:
-        contests.publish_contest(db.session, contest, NOW - timedelta(days=2))
-    db.session.commit()
-    return contest
+    return Factories(db.session).contest(NOW, publish, **{"prizes": PRIZES, **overrides})
 
 
 def rules_version(contest) -> int:
