@@ -9,8 +9,11 @@ smoke run CI does, which skips PostgreSQL with a notice when no server answers.
 import argparse
 import os
 import random
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +37,33 @@ def log(message: str) -> None:
 
 def figure(name: str, value, unit: str = "") -> None:
     print(f"{name}: {value} {unit}".rstrip(), flush=True)
+
+
+def run_each_database(databases: list[str], prefix: str, run: Callable[[str, str, Path], dict]) -> dict[str, dict]:
+    """`run(name, url, workdir)` for each database, in one temporary folder; the results by database.
+
+    A wrong result (ValueError) ends the script with status 1, a failure to measure
+    (RuntimeError, a subprocess that timed out) with status 2, each after saying why on stderr.
+    """
+    results = {}
+    with tempfile.TemporaryDirectory(prefix=f"quartier-bench-{prefix}-") as tmp:
+        workdir = Path(tmp)
+        for name in databases:
+            try:
+                results[name] = run(name, database_url(name, workdir), workdir)
+            except ValueError as error:
+                log(f"[{name}] WRONG RESULT: {error}")
+                raise SystemExit(1) from error
+            except (RuntimeError, subprocess.TimeoutExpired) as error:
+                log(f"[{name}] ERROR: {error}")
+                raise SystemExit(2) from error
+    return results
+
+
+def warn_above_targets(name: str, over: list[str], quick: bool) -> None:
+    """Say on stderr which targets a full run missed (a smoke run's figures mean nothing)."""
+    if over and not quick:
+        log(f"[{name}] NOTICE: above target: {', '.join(over)}")
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:

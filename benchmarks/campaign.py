@@ -39,7 +39,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,12 +49,13 @@ from _common import (
     add_common_arguments,
     analyze,
     chosen_databases,
-    database_url,
     figure,
     insert_ids,
     load_average,
     log,
     reset_postgres,
+    run_each_database,
+    warn_above_targets,
 )
 
 ADMIN_EMAIL = "admin@bench.example.org"
@@ -408,26 +408,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.perf_counter()
     log(f"{size.recipients} e-mail recipients, {size.letters} letters; load average {load_average()}")
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="quartier-bench-campaign-") as tmp:
-        for name in databases:
-            try:
-                results[name] = run_database(name, database_url(name, Path(tmp)), size, Path(tmp))
-            except ValueError as error:
-                log(f"[{name}] WRONG RESULT: {error}")
-                return 1
-            except (RuntimeError, subprocess.TimeoutExpired) as error:
-                log(f"[{name}] ERROR: {error}")
-                return 2
+    results = run_each_database(
+        databases, "campaign", lambda name, url, workdir: run_database(name, url, size, workdir)
+    )
     figure("campaign_emails_s", f"{max(r['emails_s'] for r in results.values()):.1f}", "s")
     figure("letters_pdf_s", f"{max(r['letters_s'] for r in results.values()):.1f}", "s")
     for name, result in results.items():
         figure(f"campaign_emails_s_{name}", f"{result['emails_s']:.1f}", "s")
         figure(f"campaign_emails_per_s_{name}", f"{size.recipients / result['emails_s']:.0f}", "/s")
         figure(f"letters_pdf_s_{name}", f"{result['letters_s']:.1f}", "s")
-        over = [key for key, limit in TARGETS.items() if result[key] >= limit]
-        if over and not args.quick:
-            log(f"[{name}] NOTICE: above target: {', '.join(over)}")
+        warn_above_targets(name, [key for key, limit in TARGETS.items() if result[key] >= limit], args.quick)
     log(f"total {time.perf_counter() - started:.1f} s; load average {load_average()}")
     return 0
 

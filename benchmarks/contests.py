@@ -42,9 +42,7 @@ import csv
 import io
 import random
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,12 +53,13 @@ from _common import (
     analyze,
     best_ms,
     chosen_databases,
-    database_url,
     figure,
     insert_ids,
     load_average,
     log,
     reset_postgres,
+    run_each_database,
+    warn_above_targets,
 )
 
 SEED = 20261204
@@ -83,7 +82,7 @@ TOWNS = (("69001", "Lyon"), ("69004", "Lyon"), ("69300", "Caluire-et-Cuire"), ("
 TEXTS = (
     "Mon souvenir préféré du quartier : le marché du dimanche matin.",
     "La boulangerie du coin, son pain au levain et le sourire de la patronne.",
-    "=HYPERLINK(\"http://example.org\") une blague de tableur",  # the export must neutralise it
+    '=HYPERLINK("http://example.org") une blague de tableur',  # the export must neutralise it
     "Les pentes, les traboules, et un café en terrasse.",
 )
 
@@ -378,26 +377,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.perf_counter()
     log(f"{size.entries} entries; load average {load_average()}")
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="quartier-bench-contests-") as tmp:
-        for name in databases:
-            try:
-                results[name] = run_database(name, database_url(name, Path(tmp)), size, Path(tmp))
-            except ValueError as error:
-                log(f"[{name}] WRONG RESULT: {error}")
-                return 1
-            except (RuntimeError, subprocess.TimeoutExpired) as error:
-                log(f"[{name}] ERROR: {error}")
-                return 2
+    results = run_each_database(
+        databases, "contests", lambda name, url, workdir: run_database(name, url, size, workdir)
+    )
     for name, result in results.items():
         figure(f"moderation_page_ms_{name}", f"{result['page_ms']:.0f}", "ms")
         figure(f"draw_s_{name}", f"{result['draw_s']:.2f}", "s")
         figure(f"export_s_{name}", f"{result['export_s']:.2f}", "s")
         figure(f"figures_page_ms_{name}", f"{result['figures_ms']:.0f}", "ms")
         figure(f"verify_draw_s_{name}", f"{result['verify_s']:.2f}", "s")
-        over = [key for key, limit in TARGETS.items() if result[key] >= limit]
-        if over and not args.quick:
-            log(f"[{name}] NOTICE: above target: {', '.join(over)}")
+        warn_above_targets(name, [key for key, limit in TARGETS.items() if result[key] >= limit], args.quick)
     log(f"total {time.perf_counter() - started:.1f} s; load average {load_average()}")
     return 0
 

@@ -69,7 +69,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -81,12 +80,12 @@ from _common import (
     REPO_ROOT,
     add_common_arguments,
     chosen_databases,
-    database_url,
     figure,
     load_average,
     log,
     luhn_number,
     reset_postgres,
+    run_each_database,
 )
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -106,12 +105,6 @@ class Size:
 
 FULL = Size(cards=6000, shops=4, history=5, warmup=400, requests=8000, clients=8, phase_seconds=90)
 QUICK = Size(cards=200, shops=2, history=2, warmup=40, requests=250, clients=8, phase_seconds=4)
-
-
-
-
-
-
 
 
 # --------------------------------------------------------------------------- client process
@@ -180,12 +173,6 @@ def client_main(job_path: str) -> int:
 
 
 # --------------------------------------------------------------------------- database setup
-
-
-
-
-
-
 
 
 def sample_logo() -> bytes:
@@ -650,16 +637,9 @@ def main(argv: list[str] | None = None) -> int:
     if wanted is None:
         return 2
     started = time.perf_counter()
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="quartier-bench-") as tmp:
-        workdir = Path(tmp)
-        for name in wanted:
-            url = database_url(name, workdir)
-            try:
-                results[name] = run_database(name, url, size, args.workers, workdir)
-            except (RuntimeError, subprocess.TimeoutExpired) as error:
-                log(f"[{name}] ERROR: {error}")
-                return 2
+    results = run_each_database(
+        wanted, "credit", lambda name, url, workdir: run_database(name, url, size, args.workers, workdir)
+    )
     for name, result in results.items():
         figure(f"credit_visits_per_s_{name}", f"{result['per_s']:.0f}", "/s")
         figure(f"credit_p50_ms_{name}", f"{result['p50']:.1f}", "ms")

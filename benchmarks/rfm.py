@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import random
@@ -82,7 +83,6 @@ import resource
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -94,13 +94,14 @@ from _common import (
     analyze,
     best_ms,
     chosen_databases,
-    database_url,
     figure,
     insert_ids,
     load_average,
     log,
     luhn_number,
     reset_postgres,
+    run_each_database,
+    warn_above_targets,
 )
 
 SEED = 20261130
@@ -129,12 +130,6 @@ class Size:
 
 FULL = Size(customers=100_000, visits=2_000_000, shops=40, runs=3)
 QUICK = Size(customers=600, visits=6_000, shops=6, runs=1)
-
-
-
-
-
-
 
 
 # --------------------------------------------------------------------------- the data set
@@ -177,8 +172,6 @@ def national(phone: str) -> str:
     """+33612345678 as a French person types it: 06 12 34 56 78."""
     digits = "0" + phone[3:]
     return " ".join(digits[k : k + 2] for k in range(0, 10, 2))
-
-
 
 
 @dataclass
@@ -311,10 +304,6 @@ def generate(size: Size, workdir: Path) -> DataSet:
 
 
 # --------------------------------------------------------------------------- databases
-
-
-
-
 
 
 def make_app(url: str, instance: Path):
@@ -452,8 +441,6 @@ def run_flask(args: list[str], url: str, instance: Path, timeout: float) -> tupl
     return elapsed, done.stdout
 
 
-
-
 def count(url: str, sql: str) -> int:
     from sqlalchemy import create_engine, text
 
@@ -550,8 +537,6 @@ def run_refresh(url: str, instance: Path, kind: str) -> dict:
 
 
 # --------------------------------------------------------------------------- pages and searches, in this process
-
-
 
 
 def pages_and_searches(name: str, url: str, data: DataSet, instance: Path, runs: int) -> tuple[dict, dict]:
@@ -731,20 +716,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.perf_counter()
     log(f"{size.customers} customers, {size.visits} visits, {size.shops} shops; load average {load_average()}")
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="quartier-bench-rfm-") as tmp:
-        workdir = Path(tmp)
-        data = generate(size, workdir)
-        for name in wanted:
-            url = database_url(name, workdir)
-            try:
-                results[name] = run_database(name, url, data, size, workdir)
-            except ValueError as error:
-                log(f"[{name}] WRONG RESULT: {error}")
-                return 1
-            except (RuntimeError, subprocess.TimeoutExpired) as error:
-                log(f"[{name}] ERROR: {error}")
-                return 2
+    generated = functools.cache(lambda workdir: generate(size, workdir))  # once, for every database
+    results = run_each_database(
+        wanted, "rfm", lambda name, url, workdir: run_database(name, url, generated(workdir), size, workdir)
+    )
     for name, result in results.items():
         figure(f"rfm_refresh_s_{name}", f"{result['refresh_s']:.2f}", "s")
     figure("rfm_refresh_peak_mb", f"{max(r['peak_mb'] for r in results.values()):.0f}", "MB")
@@ -772,8 +747,7 @@ def main(argv: list[str] | None = None) -> int:
             notes.append("a search")
         if result["import_s"] >= TARGETS["import_s"]:
             notes.append(f"import {result['import_s']:.0f} s")
-        if notes and not args.quick:
-            log(f"[{name}] NOTICE: above target: {', '.join(notes)}")
+        warn_above_targets(name, notes, args.quick)
     log(f"total {time.perf_counter() - started:.1f} s; load average {load_average()}")
     return 0
 
