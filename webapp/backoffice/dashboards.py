@@ -157,6 +157,13 @@ def person_endpoint() -> str | None:
     return "backoffice.person" if "backoffice.person" in current_app.view_functions else None
 
 
+def scope_context(shop_id: int | None) -> dict:
+    """What every dashboard page shows of its scope (the union or one shop) and its scope picker."""
+    return dict(
+        shop_id=shop_id, shop_name=shop_name(shop_id), scope=scope_args(shop_id), scope_form=scope_form(shop_id)
+    )
+
+
 def render(template: str, status: int = 200, **context):
     context.setdefault("segment_labels", SEGMENT_LABELS)
     return (
@@ -186,10 +193,7 @@ def dashboard():
     figures = dashboards.overview(db.session, snapshot.id) if snapshot else None
     return render(
         "backoffice/dashboards/overview.html",
-        shop_id=shop_id,
-        shop_name=shop_name(shop_id),
-        scope=scope_args(shop_id),
-        scope_form=scope_form(shop_id),
+        **scope_context(shop_id),
         snapshot_form=snapshot_form(shop_id, snapshot),
         snapshot=snapshot,
         figures=figures,
@@ -289,10 +293,7 @@ def dashboard_distributions():
     figures = dashboards.distributions(db.session, snapshot.id) if snapshot else None
     return render(
         "backoffice/dashboards/distributions.html",
-        shop_id=shop_id,
-        shop_name=shop_name(shop_id),
-        scope=scope_args(shop_id),
-        scope_form=scope_form(shop_id),
+        **scope_context(shop_id),
         snapshot_form=snapshot_form(shop_id, snapshot),
         snapshot=snapshot,
         figures=figures,
@@ -332,10 +333,7 @@ def dashboard_movement():
     form.after.choices = choices
     return render(
         "backoffice/dashboards/movement.html",
-        shop_id=shop_id,
-        shop_name=shop_name(shop_id),
-        scope=scope_args(shop_id),
-        scope_form=scope_form(shop_id),
+        **scope_context(shop_id),
         form=form,
         before=before,
         after=after,
