@@ -201,6 +201,26 @@ def test_french_headers_with_accents_and_prefix_matches():
     }
 
 
+def test_a_shop_software_export_with_newsletter_and_sms_opt_ins():
+    headers = [
+        "Civilité", "NOM", "Prénom", "Adresse 1", "Code Postal", "Ville", "Tél. portable", "E-mail",
+        "Date naissance", "Accepte newsletter", "Accepte les SMS", "Date consentement",
+    ]  # fmt: skip
+    mapping = imports.guess_mapping(headers, imports.CUSTOMER_FIELDS)
+    assert mapping == {
+        "last_name": 1,
+        "first_name": 2,
+        "street": 3,
+        "postcode": 4,
+        "town": 5,
+        "phone": 6,
+        "email": 7,
+        "consent_email": 9,
+        "consent_sms": 10,
+        "consent_date": 11,
+    }
+
+
 def test_mapping_override_by_name_index_or_none():
     headers = ["A", "B", "courriel", "nom"]
     mapping = imports.resolve_mapping(headers, imports.CUSTOMER_FIELDS, {"email": "a", "phone": 1, "last_name": None})
