@@ -110,6 +110,33 @@ def test_dates_are_local_noon_and_local_times_are_converted(app, make, tmp_path)
     assert db.session.scalar(select(func.max(Visit.visited_at))) == NOW  # noon not come yet: stored at now
 
 
+def test_a_till_export_with_card_numbers_and_a_separate_time_column(app, make, tmp_path):
+    shop = make.shop(slug="cave")
+    card = make.card(make.customer(first_name="Inès"))
+    spaced = f"{card.number[:4]} {card.number[4:8]} {card.number[8:]}"
+    path = write(
+        tmp_path / "caisse.csv",
+        "N° carte;Date;Heure;Montant TTC\n"
+        f"{spaced};01/03/2024;14h32;1 234,50 €\n"
+        f"{card.number};2024-03-02 10:05:00;18:00;12,5\n"  # the date's own time wins
+        f"{card.number};03/03/2024;;7\n"  # no time: local noon
+        f"{card.number};04/03/2024;midi;8\n",  # not a time: the date alone
+        "utf-8-sig",
+    )
+    report = import_visits(db.session, path, now=NOW, shop=shop)
+    db.session.commit()
+    assert (report.imported, report.rejected, report.people_created) == (4, 0, 0)
+    got = {v.amount_cents: (v.visited_at, v.card_id) for v in db.session.scalars(select(Visit))}
+    assert got == {
+        123450: (datetime(2024, 3, 1, 13, 32, tzinfo=UTC), card.id),
+        1250: (datetime(2024, 3, 2, 9, 5, tzinfo=UTC), card.id),
+        700: (datetime(2024, 3, 3, 11, 0, tzinfo=UTC), card.id),
+        800: (datetime(2024, 3, 4, 11, 0, tzinfo=UTC), card.id),
+    }
+    again = import_visits(db.session, path, now=NOW, shop=shop)
+    assert (again.imported, again.already_imported) == (0, 4)
+
+
 def test_latin1_tab_separated_file_with_accents(runner, make, tmp_path):
     make.shop(slug="epicerie")
     path = write(tmp_path / "caisse.txt", "Réf client\tDate de visite\tMontant\nZoé-42\t01/02/2025\t4,20\n", "latin-1")

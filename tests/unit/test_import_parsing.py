@@ -257,3 +257,22 @@ def test_folding_is_idempotent_and_plain(text):
     folded = imports.fold(text)
     assert imports.fold(folded) == folded
     assert folded == folded.strip() and "  " not in folded
+
+
+@given(
+    day=st.dates(min_value=date(1990, 1, 1), max_value=date(2030, 12, 31)),
+    hour=st.integers(0, 23),
+    minute=st.integers(0, 59),
+    separator=st.sampled_from([":", "h", "H"]),
+    iso=st.booleans(),
+)
+def test_a_time_column_completes_a_date_in_either_way_of_writing_it(day, hour, minute, separator, iso):
+    date_text = day.isoformat() if iso else f"{day:%d/%m/%Y}"
+    combined = imports.with_time(date_text, f"{hour}{separator}{minute:02d}")
+    assert imports.parse_date(combined) == datetime(day.year, day.month, day.day, hour, minute)
+
+
+@pytest.mark.parametrize("time_text", ["", "midi", "25", "25:00", "12:60", "12:3", "12:30 PM"])
+def test_a_missing_or_unreadable_time_leaves_the_date_alone(time_text):
+    assert imports.with_time("01/03/2024", time_text) == "01/03/2024"
+    assert imports.with_time("2024-03-01 09:00", "14:00") == "2024-03-01 09:00"

@@ -24,6 +24,7 @@ CUSTOMER_FIELD_LABELS = {
 VISIT_FIELD_LABELS = {
     "customer_ref": _l("Référence client (ou numéro de carte, ou e-mail)"),
     "date": _l("Date du passage"),
+    "time": _l("Heure du passage (si la date ne la donne pas)"),
     "amount": _l("Montant (€)"),
     "shop": _l("Boutique (identifiant court)"),
 }

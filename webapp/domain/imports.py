@@ -295,10 +295,22 @@ VISIT_FIELDS: dict[str, tuple[str, ...]] = {
         "code client",
         "card",
         "card number",
+        "card no",
+        "loyalty card",
         "carte",
         "numero de carte",
+        "numero carte",
+        "n carte",
+        "no carte",
+        "num carte",
+        "carte fidelite",
+        "n carte fidelite",
+        "numero de carte fidelite",
+        "n adherent",
+        "numero adherent",
     ),
     "date": ("date", "visit date", "visited at", "date visite", "date de visite", "date de passage", "jour", "day"),
+    "time": ("time", "heure", "heure de passage", "heure visite", "heure de visite", "hour", "visit time"),
     "amount": ("amount", "montant", "montant ttc", "total", "total ttc", "amount eur", "montant eur", "ca", "panier"),
     "shop": ("shop", "shop slug", "magasin", "boutique", "commerce", "store"),
 }
@@ -549,6 +561,25 @@ _DMY_RE = re.compile(
 )
 _YMD_SLASH_RE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _SERIAL_RE = re.compile(r"^\d{1,5}(?:[.,]\d+)?$")
+
+
+_TIME_RE = re.compile(r"^(\d{1,2})[:hH](\d{2})(?::(\d{2})(?:[.,]\d+)?)?$")
+
+
+def with_time(date_text: str, time_text: str) -> str:
+    """A date cell completed by a separate time cell (`14:32`, `14h32`, `14:32:05`), as one date text.
+
+    A date that already carries a time, an empty time, or a time that is not one leaves the
+    date as it is (an unreadable time then costs the visit its time of day, not the visit).
+    """
+    date_text, time_text = date_text.strip(), time_text.strip()
+    match = _TIME_RE.match(time_text)
+    if not match or not date_text or len(date_text) > 10:
+        return date_text
+    hour, minute, second = (int(part or 0) for part in match.groups())
+    if hour > 23 or minute > 59 or second > 59:
+        return date_text
+    return f"{date_text} {hour:02d}:{minute:02d}:{second:02d}"
 
 
 def excel_serial_to_datetime(serial: float) -> datetime:

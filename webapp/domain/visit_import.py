@@ -1,4 +1,4 @@
-"""Importing visit history from a shop's or the union's file: `customer_ref,date,amount[,shop]`.
+"""Importing visit history from a shop's or the union's file: `customer_ref,date,amount[,shop][,time]`.
 
 Who. A `customer_ref` is looked up, in this order, among
 1. the references of earlier imports for the visit's shop (CustomerReference),
@@ -17,7 +17,8 @@ or without any shop (such files come from the union, numbered union-wide).
 Where. The row's `shop` (a slug), else `--shop`, else union-level history
 (shop_id NULL, counted in union-wide RFM only). An unknown slug rejects the row.
 
-When. Dates without a time are local dates of the union (its time zone,
+When. A separate time column (`heure`), where a till exports one, completes
+a date that has no time of its own. Dates without a time are local dates of the union (its time zone,
 default Europe/Paris) and are stored as local noon converted to UTC: noon is
 never inside a daylight-saving change and keeps the visit on the same local
 calendar day whatever the offset, which is all RFM looks at (a date of today
@@ -275,8 +276,8 @@ def _load(session, table, mapping, zone: tzinfo, now: datetime, shop, report: Vi
     problems = Problems()
 
     i_ref, i_date, i_amount = mapping["customer_ref"], mapping["date"], mapping["amount"]
-    i_shop = mapping.get("shop")
-    needed = max(i_ref, i_date, i_amount, i_shop if i_shop is not None else 0) + 1
+    i_shop, i_time = mapping.get("shop"), mapping.get("time")
+    needed = max(i_ref, i_date, i_amount, i_shop or 0, i_time or 0) + 1
     dates: dict[str, tuple] = {}
     amounts: dict[str, int] = {}
     seen: set[int] = set()
@@ -304,6 +305,8 @@ def _load(session, table, mapping, zone: tzinfo, now: datetime, shop, report: Vi
             continue
 
         date_text = cells[i_date].strip()
+        if i_time is not None and cells[i_time]:
+            date_text = imports.with_time(date_text, cells[i_time])
         parsed = dates.get(date_text)
         if parsed is None:
             parsed = _parse_when(date_text, zone, today, now, bind_time)
