@@ -160,6 +160,14 @@ def test_any_encoding_and_leading_blank_lines(app, make, tmp_path, encoding):
     assert db.session.scalar(select(Visit.amount_cents)) == 123450
 
 
+def test_title_lines_above_the_header_are_skipped_and_line_numbers_kept(app, make, tmp_path):
+    shop = make.shop()
+    titles = "Export caisse - Fromagerie;;\n\nDu 01/01/2025 au 31/01/2025;;\n"
+    content = titles + "client;date;montant\nR-1;02/01/2025;4\nR-2;bad;1\n"
+    report = import_visits(db.session, write(tmp_path / "v.csv", content), now=NOW, shop=shop)
+    assert (report.imported, report.problems) == (1, [(6, "not a date: 'bad'")])
+
+
 def test_refs_match_earlier_imports_card_numbers_and_emails(runner, make, tmp_path):
     shop = make.shop(slug="fromagerie")
     other = make.shop(slug="fleurs")
@@ -402,6 +410,23 @@ def test_xlsx_file_with_date_cells_and_numbers_eaten_by_excel(runner, make, tmp_
     consents = {c.customer_id: c.recorded_at.astimezone(UTC).date() for c in db.session.scalars(select(Consent)).all()}
     jeanne = db.session.scalar(select(Customer).where(Customer.first_name == "Jeanne"))
     assert consents == {paul.id: date(2024, 5, 2), jeanne.id: date(2024, 5, 2)}
+
+
+def test_xlsx_with_a_title_row_above_the_header(app, make, tmp_path):
+    shop = make.shop()
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Liste des adhérents au 01/03/2025"])
+    sheet.append([])
+    sheet.append(["Nom", "Prénom", "Courriel", "CP"])
+    sheet.append(["Bernard", "Luc", "luc.bernard@example.org", "69004"])
+    sheet.append(["Petit", "Léa", "lea@", "69001"])
+    path = tmp_path / "adherents.xlsx"
+    workbook.save(path)
+    report = import_customers(db.session, path, shop=shop, now=NOW)
+    assert (report.created, report.rejected) == (1, 1)
+    assert [(o.line, o.outcome) for o in report.outcomes if o.outcome == "rejected"] == [(5, "rejected")]
+    assert imports.preview_columns(path, imports.CUSTOMER_FIELDS).headers == ["Nom", "Prénom", "Courriel", "CP"]
 
 
 def test_duplicate_rows_in_one_file_become_one_person(app, make, tmp_path):

@@ -169,7 +169,7 @@ def import_customers(
     if isinstance(source, imports.Table):
         return _import_table(session, source, shop, now, mapping, filename or "", created_by_id)
     path = Path(source)
-    with imports.open_table(path) as table:
+    with imports.open_table(path, fields=imports.CUSTOMER_FIELDS) as table:
         return _import_table(session, table, shop, now, mapping, filename or path.name, created_by_id)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import re
 import unicodedata
 import zipfile
@@ -154,9 +155,25 @@ def detect_kind(path: str | Path, probe_bytes: int = 1 << 16) -> str | None:
     return None if any(byte in _CONTROL_BYTES for byte in head) else "csv"
 
 
+HEADER_SEARCH_ROWS = 10  # a header is looked for among the first non-blank rows (titles may come first)
+
+
+def _header_index(candidates: list[list[str]], fields: Mapping[str, tuple[str, ...]] | None) -> int:
+    """Which of the first non-blank rows is the header: the first that names two known columns,
+    so that a title such as `Export clients du 01/03/2024` above it is skipped; else the first."""
+    if fields:
+        for index, headers in enumerate(candidates):
+            if len(guess_mapping(headers, fields)) >= 2:
+                return index
+    return 0
+
+
 @contextmanager
-def open_table(path: str | Path, *, allow_xlsx: bool = True):
-    """Open a CSV (any encoding and delimiter) or an XLSX file (first sheet) as a Table."""
+def open_table(path: str | Path, *, allow_xlsx: bool = True, fields: Mapping[str, tuple[str, ...]] | None = None):
+    """Open a CSV (any encoding and delimiter) or an XLSX file (first sheet) as a Table.
+
+    With `fields`, title lines above the header are skipped (see `_header_index`).
+    """
     path = Path(path)
     try:
         xlsx = is_xlsx(path)
@@ -165,7 +182,7 @@ def open_table(path: str | Path, *, allow_xlsx: bool = True):
     if xlsx:
         if not allow_xlsx:
             raise ImportFileError("an Excel file was given where a CSV file is expected: save it as CSV")
-        with _open_xlsx(path) as table:
+        with _open_xlsx(path, fields) as table:
             yield table
         return
     with open(path, "rb") as probe:
@@ -173,20 +190,23 @@ def open_table(path: str | Path, *, allow_xlsx: bool = True):
             raise ImportFileError("old Excel (.xls) files are not supported: save the file as XLSX or CSV")
     encoding = detect_encoding(path)
     with open(path, encoding=encoding, newline="") as handle:
-        header_line = handle.readline()
-        header_line_number = 1
-        while header_line and not header_line.strip():
-            header_line = handle.readline()
-            header_line_number += 1
-        if not header_line.strip():
+        read: list[str] = []  # every line read so far, blank ones included
+        candidates: list[tuple[int, str]] = []  # (line number, line) of the non-blank ones
+        while len(candidates) < HEADER_SEARCH_ROWS and (line := handle.readline()):
+            read.append(line)
+            if line.strip():
+                candidates.append((len(read), line))
+        if not candidates:
             raise ImportFileError("the file is empty")
-        if "\x00" in header_line:
+        if "\x00" in candidates[0][1]:
             raise ImportFileError("this is not a text (CSV) file")
+        split = [next(csv.reader([line], delimiter=sniff_delimiter(line))) for _, line in candidates]
+        header_line_number, header_line = candidates[_header_index(split, fields)]
         delimiter = sniff_delimiter(header_line)
         headers = next(csv.reader([header_line], delimiter=delimiter))
         yield Table(
             headers=[h.strip().lstrip("\ufeff") for h in headers],
-            rows=_csv_rows(handle, delimiter, header_line_number),
+            rows=_csv_rows(itertools.chain(read[header_line_number:], handle), delimiter, header_line_number),
             kind="csv",
             encoding=encoding,
             delimiter=delimiter,
@@ -209,7 +229,7 @@ def _csv_rows(handle, delimiter: str, first_line: int) -> Iterator[tuple[int, li
 
 
 @contextmanager
-def _open_xlsx(path: Path):
+def _open_xlsx(path: Path, fields: Mapping[str, tuple[str, ...]] | None):
     from openpyxl import load_workbook
 
     try:
@@ -219,18 +239,20 @@ def _open_xlsx(path: Path):
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
-        line = 0
-        headers = None
+        read: list = []  # every row read so far, blank ones included
+        candidates: list[tuple[int, list[str]]] = []  # (line number, cells as text) of the non-blank ones
         for values in rows:
-            line += 1
+            read.append(values)
             if values and any(_cell_text(v) for v in values):
-                headers = [_cell_text(v) for v in values]
-                break
-        if headers is None:
+                candidates.append((len(read), [_cell_text(v) for v in values]))
+                if len(candidates) >= HEADER_SEARCH_ROWS:
+                    break
+        if not candidates:
             raise ImportFileError("the first sheet is empty")
+        line, headers = candidates[_header_index([cells for _, cells in candidates], fields)]
         while headers and not headers[-1]:
             headers.pop()
-        yield Table(headers=headers, rows=_xlsx_rows(rows, line), kind="xlsx")
+        yield Table(headers=headers, rows=_xlsx_rows(itertools.chain(read[line:], rows), line), kind="xlsx")
     finally:
         workbook.close()
 
@@ -712,7 +734,7 @@ class ColumnPreview:
 
 
 def preview_columns(path: str | Path, fields: Mapping[str, tuple[str, ...]], sample_rows: int = 5) -> ColumnPreview:
-    with open_table(path) as table:
+    with open_table(path, fields=fields) as table:
         sample = []
         for row in table.rows:
             sample.append(row)

@@ -153,7 +153,7 @@ def import_visits(
     if isinstance(source, imports.Table):
         return _import_table(session, source, now, shop, filename or "", created_by_id, chunk_rows, mapping)
     path = Path(source)
-    with imports.open_table(path, allow_xlsx=False) as table:
+    with imports.open_table(path, allow_xlsx=False, fields=imports.VISIT_FIELDS) as table:
         return _import_table(session, table, now, shop, filename or path.name, created_by_id, chunk_rows, mapping)
 
 
