@@ -73,7 +73,7 @@ def import_visits_command(file: Path, shop_slug: str | None) -> None:
 @with_appcontext
 def import_customers_command(file: Path, shop_slug: str) -> None:
     """Import a shop's customer file (CSV or XLSX) into the shared file, with duplicates detected."""
-    from webapp.domain.customer_import import import_customers
+    from webapp.domain.customer_import import import_customers, notes_of
 
     shop = _shop_or_fail(shop_slug)
     report = _committed(
@@ -84,7 +84,11 @@ def import_customers_command(file: Path, shop_slug: str) -> None:
         f"{report.to_review} to review, {report.rejected} rejected; {report.consents} consents recorded."
     )
     click.echo("Columns: " + ", ".join(f"{name} <- {header!r}" for name, header in report.columns.items()))
-    notable = [(o.line, f"{o.outcome}: {o.reason}") for o in report.outcomes if o.outcome in ("rejected", "to_review")]
+    notable = [
+        (o.line, f"{o.outcome}: {o.reason}")
+        for o in report.outcomes
+        if o.outcome in ("rejected", "to_review") or notes_of(o.reason)
+    ]
     _print_lines(notable, len(notable), report.batch_id)
 
 

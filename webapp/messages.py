@@ -182,7 +182,6 @@ _QUOTED = re.compile(r"""^(['"])(.*)\1$""", re.DOTALL)
 IMPORT_REASONS = [
     (r"invalid email (?P<value>.+)", _l("adresse e-mail invalide : %(value)s")),
     (r"invalid phone number (?P<value>.+)", _l("numéro de téléphone invalide : %(value)s")),
-    (r"invalid postcode (?P<value>.+) \(five digits\)", _l("code postal invalide : %(value)s (cinq chiffres)")),
     (r"reference over (?P<n>\d+) characters", _l("référence de plus de %(n)s caractères")),
     (
         r"no name, email or phone: nothing identifies the person",
@@ -193,6 +192,14 @@ IMPORT_REASONS = [
         _l("les données de cette personne ont été effacées à sa demande"),
     ),
     (r"consent not recorded: no valid consent date", _l("accord non enregistré : pas de date d'accord valable")),
+    (
+        r"phone number ignored: (?P<value>.+) is not valid",
+        _l("numéro de téléphone laissé de côté : %(value)s n'est pas valable"),
+    ),
+    (
+        r"postcode ignored: (?P<value>.+) is not five digits",
+        _l("code postal laissé de côté : %(value)s n'a pas cinq chiffres"),
+    ),
     (r"missing customer_ref", _l("référence client manquante")),
     (r"customer_ref over (?P<n>\d+) characters", _l("référence client de plus de %(n)s caractères")),
     (r"missing date", _l("date manquante")),

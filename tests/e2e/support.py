@@ -111,6 +111,7 @@ def axe_violations(page) -> list[str]:
     The script is evaluated through the DevTools protocol, so the page's CSP
     (script-src 'self') stays in force and axe needs no route on the server.
     """
+    page.wait_for_load_state("load")  # not the page a click is still leaving (see layout_width)
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(AXE_JS.read_text(encoding="utf-8"))
     result = page.evaluate(
@@ -124,7 +125,12 @@ def axe_violations(page) -> list[str]:
 
 
 def layout_width(page) -> dict:
-    """The layout viewport and the document's scroll width (a phone widens the former on overflow)."""
+    """The layout viewport and the document's scroll width (a phone widens the former on overflow).
+
+    Measured once the page has loaded: a click on a link returns as soon as the navigation
+    commits, and a page measured before its style sheet applies is wider than it will be.
+    """
+    page.wait_for_load_state("load")
     return page.evaluate("() => ({innerWidth: window.innerWidth, scrollWidth: document.documentElement.scrollWidth})")
 
 

@@ -135,6 +135,7 @@ def test_admin_imports_settles_refreshes_and_the_merchant_sees_only_their_shop(l
     # The shop's visit history, by its member numbers.
     page.goto("/admin/")
     page.get_by_role("link", name="Importer un historique de passages").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Importer un historique de passages")
     problems += problems_here(page)
     page.get_by_label("Boutique", exact=True).select_option(label="Épicerie du Marché")
     page.get_by_label("Historique des passages (CSV)").set_input_files(visit_file(tmp_path / "passages.csv"))

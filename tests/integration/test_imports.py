@@ -358,11 +358,11 @@ def test_dirty_latin1_customer_file_with_excel_serial_dates(runner, make, tmp_pa
     )
     result = run(runner, import_customers_command, path, "--shop", "fromagerie")
     assert result.exit_code == 0, result.output
-    assert "3 people created, 0 matched, 0 to review, 4 rejected; 2 consents recorded" in result.output
+    assert "5 people created, 0 matched, 0 to review, 2 rejected; 2 consents recorded" in result.output
     for expected in (
         "line 4: rejected: invalid email 'pas-un-email'",
-        "line 5: rejected: invalid phone number '0612'",
-        "line 6: rejected: invalid postcode '690'",
+        "line 5: created: phone number ignored: '0612' is not valid",
+        "line 6: created: postcode ignored: '690' is not five digits",
         "line 7: rejected: no name, email or phone",
     ):
         assert expected in result.output, result.output
@@ -381,12 +381,14 @@ def test_dirty_latin1_customer_file_with_excel_serial_dates(runner, make, tmp_pa
     assert "clients.csv" in consent.wording and "Fromagerie Martin" in consent.wording
     assert db.session.scalar(select(func.count()).where(Consent.customer_id == noel.id)) == 0  # no date: no proof
     batch = db.session.scalar(select(ImportBatch))
-    assert (batch.kind, batch.created, batch.matched, batch.to_review, batch.rejected) == ("customers", 3, 0, 0, 4)
+    assert (batch.kind, batch.created, batch.matched, batch.to_review, batch.rejected) == ("customers", 5, 0, 0, 2)
     lines = {line["line"]: line for line in batch.report["lines"]}
     assert lines[3]["outcome"] == "created" and "no valid consent date" in lines[3]["reason"]
     assert batch.report["columns"]["email"] == "Courriel"
     refs = db.session.scalars(select(CustomerReference.reference).order_by(CustomerReference.reference)).all()
-    assert refs == ["F-1", "F-2", "F-7"]
+    assert refs == ["F-1", "F-2", "F-4", "F-5", "F-7"]
+    kept = {c.first_name: (c.phone, c.postcode) for c in db.session.scalars(select(Customer))}
+    assert (kept["Hugo"], kept["Inès"]) == ((None, "69001"), (None, None))  # kept without the bad value
 
 
 def test_xlsx_file_with_date_cells_and_numbers_eaten_by_excel(runner, make, tmp_path):

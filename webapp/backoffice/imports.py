@@ -44,7 +44,7 @@ from webapp.backoffice.import_forms import (
     mapping_form,
 )
 from webapp.domain import imports
-from webapp.domain.customer_import import import_customers
+from webapp.domain.customer_import import import_customers, notes_of
 from webapp.domain.errors import DomainError
 from webapp.domain.visit_import import import_visits
 from webapp.extensions import db
@@ -426,8 +426,7 @@ def import_report(batch_id: int):
             (row["line"], import_reason(part))
             for row in lines
             if row["outcome"] in ("created", "matched", "to_review")
-            for part in row.get("reason", "").split("; ")
-            if part.startswith("consent ")
+            for part in notes_of(row.get("reason", ""))
         ]
         reviews = [(line, reason.split("; ")[0]) for line, reason in reviews]
     else:

@@ -5,8 +5,10 @@ Columns are mapped from the header (French and English names, see
 name, column number, or None). Values are normalised: email lower-cased and
 validated, phone in E.164 (region FR), names trimmed, postcode five digits
 (a four-digit postcode is an Excel-eaten leading zero: `1000` is `01000`).
-A row with an invalid email, phone or postcode, or with nothing to identify
-a person (no name, email or phone) is rejected with its line and reason.
+A row with an invalid email, or with nothing to identify a person (no name,
+email or valid phone), is rejected with its line and reason. An invalid phone
+number or postcode does not cost the person: the value is left out and the
+row's report carries a note (NOTES) saying so.
 
 Matching, row by row in file order (people created by earlier rows count):
 - certain: the shop's own reference seen in an earlier import, else the
@@ -71,6 +73,14 @@ from webapp.domain.names import folded_names
 from webapp.models import Consent, Customer, CustomerReference, ImportBatch, ReviewItem, Shop
 
 FUZZY_THRESHOLD = 85.0
+NOTES = ("consent not recorded", "phone number ignored", "postcode ignored")  # how a kept row's notes begin
+
+
+def notes_of(reason: str) -> list[str]:
+    """The notes in a row's stored reason (after the match's own explanation, `; `-separated)."""
+    return [part for part in reason.split("; ") if part.startswith(NOTES)]
+
+
 MAX_REFERENCE = 64
 IDENTITY_FIELDS = ("email", "phone", "last_name", "first_name", "full_name")
 _PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "postcode", "reference", "street", "town")
@@ -190,26 +200,30 @@ def parse_contact(cells: list, line: int, columns: Mapping[str, int], zone, now:
         email = normalise_email(raw_email) if raw_email else None
     except InvalidEmail as exc:
         raise BadValue(f"invalid email {raw_email!r}") from exc
+    notes: list[str] = []
     raw_phone = imports.text(value("phone"))
     try:
         phone = normalise_phone(raw_phone)
-    except InvalidPhone as exc:
-        raise BadValue(f"invalid phone number {raw_phone!r}") from exc
+    except InvalidPhone:
+        phone = None
+        notes.append(f"phone number ignored: {raw_phone!r} is not valid")
     raw_postcode = imports.text(value("postcode")).replace(" ", "")
     if len(raw_postcode) == 4 and raw_postcode.isdigit():
         raw_postcode = "0" + raw_postcode
     try:
         postcode = normalise_postcode(raw_postcode) if raw_postcode else None
-    except InvalidPostcode as exc:
-        raise BadValue(f"invalid postcode {raw_postcode!r} (five digits)") from exc
+    except InvalidPostcode:
+        postcode = None
+        notes.append(f"postcode ignored: {raw_postcode!r} is not five digits")
     reference = imports.text(value("reference")) or None
     if reference and len(reference) > MAX_REFERENCE:
         raise BadValue(f"reference over {MAX_REFERENCE} characters")
     if not (email or phone or first_name or last_name):
+        if raw_phone and phone is None:
+            raise BadValue(f"invalid phone number {raw_phone!r}")
         raise BadValue("no name, email or phone: nothing identifies the person")
 
     consents: dict[str, datetime] = {}
-    notes: list[str] = []
     wanted = [channel for name, channel in imports.CONSENT_FIELDS.items() if imports.parse_bool(value(name))]
     if wanted:
         given = _consent_date(value("consent_date"), zone, now)
