@@ -54,11 +54,12 @@ def _print_lines(lines: list[tuple[int, str]], total: int, batch_id: int | None)
 @click.option("--shop", "shop_slug", default=None, help="Shop of rows that name none (default: union-level).")
 @with_appcontext
 def import_visits_command(file: Path, shop_slug: str | None) -> None:
-    """Import visit history from a CSV file: customer_ref,date,amount[,shop]."""
-    from webapp.domain.visit_import import import_visits
+    """Import visit history from a CSV file: customer_ref,date,amount[,shop][,time]."""
+    from webapp.domain.visit_import import import_visits, tidy_after_load
 
     shop = _shop_or_fail(shop_slug)
     report = _committed(lambda: import_visits(db.session, file, now=datetime.now(UTC), shop=shop, filename=file.name))
+    tidy_after_load(db.engine, report.imported)
     click.echo(
         f"{file.name}: {report.rows} rows; {report.imported} visits imported, "
         f"{report.already_imported} already imported before (skipped), "

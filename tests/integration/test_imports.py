@@ -1,5 +1,6 @@
 """Importing visits and customer files: dirty real-world files, matching, review queue, consent, exactly-once."""
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -336,6 +337,38 @@ def test_large_file_path_rebuilds_every_index_and_foreign_key(app, make, tmp_pat
     if connection.dialect.name == "sqlite":
         assert connection.execute(text("PRAGMA cache_size")).scalar() == -2000  # restored
     db.session.commit()
+
+
+def test_a_large_load_through_the_command_leaves_the_visit_table_vacuumed(runner, make, tmp_path, monkeypatch):
+    make.shop(slug="halles")
+    db.session.commit()
+    monkeypatch.setattr(visit_import, "LARGE_FILE_ROWS", 5)
+    postgres = db.engine.dialect.name == "postgresql"
+
+    def vacuums() -> int:
+        if not postgres:
+            return 0
+        with db.engine.connect() as connection:  # the statistics collector's view, outside the test's transaction
+            connection.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
+            return connection.exec_driver_sql(
+                "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'visit'"
+            ).scalar()
+
+    before = vacuums()
+    small = write(tmp_path / "small.csv", "customer_ref,date,amount\nS1,2025-02-01,1\n")
+    assert run(runner, import_visits_command, small, "--shop", "halles").exit_code == 0
+    assert vacuums() == before  # a small file: left to autovacuum
+    big = write(
+        tmp_path / "big.csv", "customer_ref,date,amount\n" + "".join(f"B{i},2025-02-01,{i}\n" for i in range(9))
+    )
+    result = run(runner, import_visits_command, big, "--shop", "halles")
+    assert result.exit_code == 0, result.output
+    assert count(Visit) == 10
+    if postgres:  # the count is published by the vacuuming connection: give it a moment
+        deadline = time.monotonic() + 5
+        while vacuums() == before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert vacuums() == before + 1
 
 
 # --- customers ----------------------------------------------------------------------------------

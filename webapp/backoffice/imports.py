@@ -46,7 +46,7 @@ from webapp.backoffice.import_forms import (
 from webapp.domain import imports
 from webapp.domain.customer_import import import_customers, notes_of
 from webapp.domain.errors import DomainError
-from webapp.domain.visit_import import import_visits
+from webapp.domain.visit_import import import_visits, tidy_after_load
 from webapp.extensions import db
 from webapp.messages import import_file_message, import_reason
 from webapp.models import ImportBatch, Shop
@@ -368,6 +368,8 @@ def run_import(upload: Upload, override: dict) -> int | None:
             report = import_visits(db.session, claimed, shop=shop, **options)
         db.session.commit()
         done = True
+        if upload.kind == "visits":
+            tidy_after_load(db.engine, report.imported)
     finally:
         if done:
             discard(upload.token)
