@@ -705,17 +705,6 @@ def _visits_at(session: Session, shop_id: int, window: Window, visit=Visit) -> l
     return [visit.shop_id == shop_id, *_window_conditions(session, window, visit)]
 
 
-def _never_visited_conditions(session: Session, from_shop_id: int, to_shop_id: int, window: Window) -> list:
-    """Visits at A in the window by people with no non-void visit at B in the same window."""
-    if from_shop_id == to_shop_id:
-        raise SameShop()
-    at_b = aliased(Visit)
-    return [
-        *_visits_at(session, from_shop_id, window),
-        ~exists().where(at_b.customer_id == Visit.customer_id, *_visits_at(session, to_shop_id, window, at_b)),
-    ]
-
-
 def _shop_snapshot_id(session: Session, shop_id: int, as_of: date) -> int | None:
     """The all-history snapshot of a shop as of a date, if one was stored."""
     return session.scalar(
@@ -753,17 +742,21 @@ def _never_visited_rows(session: Session, from_shop_id: int, to_shop_id: int, wi
                 )
                 .subquery("at_a")
             )
-    return (
+    # Each customer of A is totalled first, then looked for at B once (not once per visit at A).
+    totals = (
         select(
             Visit.customer_id,
             func.count().label("visits"),
             func.sum(Visit.amount_cents).label("monetary"),
             func.max(Visit.visited_at).label("last_at"),
         )
-        .where(*_never_visited_conditions(session, from_shop_id, to_shop_id, window))
+        .where(*_visits_at(session, from_shop_id, window))
         .group_by(Visit.customer_id)
-        .subquery("at_a")
+        .subquery("totals_at_a")
     )
+    at_b = aliased(Visit)
+    seen_at_b = exists().where(at_b.customer_id == totals.c.customer_id, *_visits_at(session, to_shop_id, window, at_b))
+    return select(totals).where(~seen_at_b).subquery("at_a")
 
 
 def never_visited(
