@@ -58,7 +58,7 @@ def customer_file(path) -> str:
     """The shop's file: its member number column is not recognised by its title."""
     book = Workbook()
     sheet = book.active
-    sheet.append(["Nom", "Prénom", "Courriel", "CP", "Matricule"])
+    sheet.append(["Nom", "Prénom", "Courriel", "CP", "Fidélité n°"])
     sheet.append(["Dupond", "Elodie", None, "69004", "EP-001"])
     sheet.append(["Martin", "Jeanne", "jeanne.martin@example.org", "69001", "EP-002"])
     sheet.append(["Leroy", "Marc", "pas-une-adresse", "69002", "EP-003"])
@@ -105,7 +105,7 @@ def test_admin_imports_settles_refreshes_and_the_merchant_sees_only_their_shop(l
     expect(page.get_by_role("heading", level=1)).to_have_text("Aperçu : adherents.xlsx")
     expect(page.get_by_label("Colonne « Courriel »")).to_have_value("email")
     expect(page.get_by_text("Exemples : jeanne.martin@example.org · pas-une-adresse")).to_be_visible()
-    member_number = page.get_by_label("Colonne « Matricule »")
+    member_number = page.get_by_label("Colonne « Fidélité n° »")
     expect(member_number).to_have_value("")
     problems += problems_here(page)
     member_number.select_option(label="Référence client de la boutique")

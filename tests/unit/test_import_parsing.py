@@ -278,6 +278,6 @@ def test_a_missing_or_unreadable_time_leaves_the_date_alone(time_text):
     assert imports.with_time("2024-03-01 09:00", "14:00") == "2024-03-01 09:00"
 
 
-@pytest.mark.parametrize("header", ["N° adhérent", "Numéro adhérent", "N° carte fidélité", "Code client"])
+@pytest.mark.parametrize("header", ["N° adhérent", "Numéro adhérent", "Matricule", "N° carte fidélité", "Code client"])
 def test_a_shops_member_or_card_number_is_its_reference(header):
     assert imports.guess_mapping(["Nom", header], imports.CUSTOMER_FIELDS) == {"last_name": 0, "reference": 1}

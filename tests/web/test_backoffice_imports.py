@@ -21,11 +21,11 @@ from webapp.models import Customer, CustomerReference, ImportBatch, ReviewItem, 
 
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 CUSTOMERS_CSV = (
-    "Nom;Prénom;Courriel;Téléphone;CP;Matricule\r\n"
+    "Nom;Prénom;Courriel;Téléphone;CP;Fidélité n°\r\n"
     "Martin;Jeanne;jeanne.martin@example.org;06 11 22 33 44;69001;A-001\r\n"
     "Roux;Léo;leo.roux@example.org;;69002;A-002\r\n"
 )
-REFERENCE_COLUMN = 5  # "Matricule": not recognised from its header, set by hand
+REFERENCE_COLUMN = 5  # "Fidélité n°": not recognised from its header, set by hand
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ def test_customer_file_preview_then_import_with_a_corrected_column(app, admin, w
     preview = admin.get(f"/admin/imports/{token}")
     assert preview.status_code == 200
     page = text_of(preview)
-    for header in ("Nom", "Prénom", "Courriel", "Téléphone", "CP", "Matricule"):
+    for header in ("Nom", "Prénom", "Courriel", "Téléphone", "CP", "Fidélité n°"):
         assert f"Colonne « {header} »" in page
     assert "Exemples : jeanne.martin@example.org · leo.roux@example.org" in page
     assert "Épicerie Alpha" in page
