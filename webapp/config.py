@@ -28,6 +28,9 @@ def load_config(instance_path: str) -> dict:
     instance = Path(instance_path)
     production = os.environ.get("QUARTIER_ENV", "development") == "production"
     redis_url = os.environ.get("REDIS_URL")
+    # Uploaded files waiting to be imported (preview, then import: two requests that another
+    # app server may answer): a folder shared by the app servers in a scaled-out installation.
+    media = Path(os.environ.get("MEDIA_DIR") or instance / "media")
     return {
         "PRODUCTION": production,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET),
@@ -54,7 +57,7 @@ def load_config(instance_path: str) -> dict:
         "LANGUAGES": ["fr", "en"],
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "IMPORT_MAX_BYTES": _megabytes("IMPORT_MAX_MB", 16),
-        "IMPORT_DIR": str(instance / "imports"),
+        "IMPORT_DIR": str(media / "imports"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
 

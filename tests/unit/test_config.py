@@ -3,7 +3,7 @@
 import pytest
 
 from webapp import create_app
-from webapp.config import ConfigurationError
+from webapp.config import ConfigurationError, load_config
 
 
 @pytest.fixture
@@ -33,3 +33,10 @@ def test_production_starts_with_real_secrets(production_env, monkeypatch):
     monkeypatch.setenv("CARD_SIGNING_KEY", "c" * 40)
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_uploads_wait_in_the_media_folder_shared_by_the_app_servers(tmp_path, monkeypatch):
+    monkeypatch.delenv("MEDIA_DIR", raising=False)
+    assert load_config(str(tmp_path))["IMPORT_DIR"] == str(tmp_path / "media" / "imports")
+    monkeypatch.setenv("MEDIA_DIR", "/srv/quartier-media")
+    assert load_config(str(tmp_path))["IMPORT_DIR"] == "/srv/quartier-media/imports"
