@@ -110,18 +110,21 @@ def report_counts(page: str) -> dict[str, int]:
     return {name: int(value) for name, value in re.findall(r'data-count="(\w+)">(\d+)<', page)}
 
 
-def refused_lines(page: str) -> list[tuple[int, str]]:
-    block = re.search(r'data-testid="refused">(.*?)</ul>', page, re.S)
+def listed_lines(page: str, list_start: str) -> list[tuple[int, str]]:
+    """The (line, reason) items of the report's list that follows `list_start` (a regex)."""
+    block = re.search(list_start + r"(.*?)</ul>", page, re.S)
     if not block:
         return []
     found = re.findall(r'<span class="who">Ligne (\d+)</span><span class="details">(.*?)</span>', block.group(1))
     return [(int(line), html.unescape(reason)) for line, reason in found]
 
 
+def refused_lines(page: str) -> list[tuple[int, str]]:
+    return listed_lines(page, r'data-testid="refused">')
+
+
 def note_lines(page: str) -> list[tuple[int, str]]:
-    block = re.search(r'<h2 id="notes">.*?<ul class="people">(.*?)</ul>', page, re.S)
-    found = re.findall(r'<span class="who">Ligne (\d+)</span><span class="details">(.*?)</span>', block.group(1))
-    return [(int(line), html.unescape(reason)) for line, reason in found]
+    return listed_lines(page, r'<h2 id="notes">.*?<ul class="people">')
 
 
 def xlsx(rows: list[list]) -> bytes:

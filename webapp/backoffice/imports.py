@@ -44,7 +44,7 @@ from webapp.backoffice.import_forms import (
     mapping_form,
 )
 from webapp.domain import imports
-from webapp.domain.customer_import import import_customers, notes_of
+from webapp.domain.customer_import import import_customers, report_sections
 from webapp.domain.errors import DomainError
 from webapp.domain.visit_import import import_visits, tidy_after_load
 from webapp.extensions import db
@@ -421,19 +421,11 @@ def import_report(batch_id: int):
         abort(404)
     report = batch.report or {}
     if batch.kind == "customers":
-        lines = report.get("lines", [])
-        refused = [(row["line"], import_reason(row.get("reason", ""))) for row in lines if row["outcome"] == "rejected"]
-        reviews = [(row["line"], row.get("reason", "")) for row in lines if row["outcome"] == "to_review"]
-        notes = [
-            (row["line"], import_reason(part))
-            for row in lines
-            if row["outcome"] in ("created", "matched", "to_review")
-            for part in notes_of(row.get("reason", ""))
-        ]
-        reviews = [(line, reason.split("; ")[0]) for line, reason in reviews]
+        refused, reviews, notes = report_sections(report.get("lines", []))
     else:
-        refused = [(row["line"], import_reason(row["reason"])) for row in report.get("problems", [])]
-        reviews, notes = [], []
+        refused, reviews, notes = [(row["line"], row["reason"]) for row in report.get("problems", [])], [], []
+    refused = [(line, import_reason(reason)) for line, reason in refused]
+    notes = [(line, import_reason(note)) for line, note in notes]
     shop = db.session.get(Shop, batch.shop_id) if batch.shop_id else None
     return render_template(
         "backoffice/import_report.html",

@@ -81,6 +81,18 @@ def notes_of(reason: str) -> list[str]:
     return [part for part in reason.split("; ") if part.startswith(NOTES)]
 
 
+def report_sections(lines: list[dict]) -> tuple[list, list, list]:
+    """A stored report's rows (ImportBatch.report["lines"]) as the report shows them: the refused
+    rows with their reason, the rows to review with the match's explanation, and the notes of
+    the rows kept; each a list of (line, text in English)."""
+    refused = [(row["line"], row.get("reason", "")) for row in lines if row["outcome"] == "rejected"]
+    reviews = [(row["line"], row.get("reason", "").split("; ")[0]) for row in lines if row["outcome"] == "to_review"]
+    notes = [
+        (row["line"], note) for row in lines if row["outcome"] != "rejected" for note in notes_of(row.get("reason", ""))
+    ]
+    return refused, reviews, notes
+
+
 MAX_REFERENCE = 64
 IDENTITY_FIELDS = ("email", "phone", "last_name", "first_name", "full_name")
 _PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "postcode", "reference", "street", "town")

@@ -27,11 +27,12 @@ import itertools
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
+from typing import Any
 
 from webapp.domain.errors import DomainError
 
@@ -168,6 +169,27 @@ def _header_index(candidates: list[list[str]], fields: Mapping[str, tuple[str, .
     return 0
 
 
+def _find_header(rows: Iterator, cells_of: Callable[[Any], list[str] | None], fields) -> tuple | None:
+    """The header among the first non-blank rows: (its line number, the row, its cells, the rows after it).
+
+    `cells_of` gives a row's cells as text, None for a blank row. The rows read while looking
+    come back first in the rows after the header; None when there is no non-blank row.
+    """
+    read: list = []  # every row read so far, blank ones included
+    candidates: list[tuple[int, list[str]]] = []  # (line number, cells) of the non-blank ones
+    for row in rows:
+        read.append(row)
+        cells = cells_of(row)
+        if cells is not None:
+            candidates.append((len(read), cells))
+            if len(candidates) >= HEADER_SEARCH_ROWS:
+                break
+    if not candidates:
+        return None
+    line, cells = candidates[_header_index([cells for _, cells in candidates], fields)]
+    return line, read[line - 1], cells, itertools.chain(read[line:], rows)
+
+
 @contextmanager
 def open_table(path: str | Path, *, allow_xlsx: bool = True, fields: Mapping[str, tuple[str, ...]] | None = None):
     """Open a CSV (any encoding and delimiter) or an XLSX file (first sheet) as a Table.
@@ -190,28 +212,26 @@ def open_table(path: str | Path, *, allow_xlsx: bool = True, fields: Mapping[str
             raise ImportFileError("old Excel (.xls) files are not supported: save the file as XLSX or CSV")
     encoding = detect_encoding(path)
     with open(path, encoding=encoding, newline="") as handle:
-        read: list[str] = []  # every line read so far, blank ones included
-        candidates: list[tuple[int, str]] = []  # (line number, line) of the non-blank ones
-        while len(candidates) < HEADER_SEARCH_ROWS and (line := handle.readline()):
-            read.append(line)
-            if line.strip():
-                candidates.append((len(read), line))
-        if not candidates:
+        header = _find_header(iter(handle.readline, ""), _csv_line_cells, fields)
+        if header is None:
             raise ImportFileError("the file is empty")
-        if "\x00" in candidates[0][1]:
+        header_line_number, header_line, headers, rest = header
+        if "\x00" in header_line:
             raise ImportFileError("this is not a text (CSV) file")
-        split = [next(csv.reader([line], delimiter=sniff_delimiter(line))) for _, line in candidates]
-        header_line_number, header_line = candidates[_header_index(split, fields)]
         delimiter = sniff_delimiter(header_line)
-        headers = next(csv.reader([header_line], delimiter=delimiter))
         yield Table(
             headers=[h.strip().lstrip("\ufeff") for h in headers],
-            rows=_csv_rows(itertools.chain(read[header_line_number:], handle), delimiter, header_line_number),
+            rows=_csv_rows(rest, delimiter, header_line_number),
             kind="csv",
             encoding=encoding,
             delimiter=delimiter,
             line_count=count_lines(path),
         )
+
+
+def _csv_line_cells(line: str) -> list[str] | None:
+    """One line's cells, split by its own likeliest delimiter; None for a blank line."""
+    return next(csv.reader([line], delimiter=sniff_delimiter(line))) if line.strip() else None
 
 
 def _csv_rows(handle, delimiter: str, first_line: int) -> Iterator[tuple[int, list]]:
@@ -238,23 +258,21 @@ def _open_xlsx(path: Path, fields: Mapping[str, tuple[str, ...]] | None):
         raise ImportFileError(f"unreadable Excel file: {exc}") from exc
     try:
         sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        read: list = []  # every row read so far, blank ones included
-        candidates: list[tuple[int, list[str]]] = []  # (line number, cells as text) of the non-blank ones
-        for values in rows:
-            read.append(values)
-            if values and any(_cell_text(v) for v in values):
-                candidates.append((len(read), [_cell_text(v) for v in values]))
-                if len(candidates) >= HEADER_SEARCH_ROWS:
-                    break
-        if not candidates:
+        header = _find_header(sheet.iter_rows(values_only=True), _xlsx_row_cells, fields)
+        if header is None:
             raise ImportFileError("the first sheet is empty")
-        line, headers = candidates[_header_index([cells for _, cells in candidates], fields)]
+        line, _row, headers, rest = header
         while headers and not headers[-1]:
             headers.pop()
-        yield Table(headers=headers, rows=_xlsx_rows(itertools.chain(read[line:], rows), line), kind="xlsx")
+        yield Table(headers=headers, rows=_xlsx_rows(rest, line), kind="xlsx")
     finally:
         workbook.close()
+
+
+def _xlsx_row_cells(values) -> list[str] | None:
+    """A sheet row's cells as text; None for a blank row."""
+    cells = [_cell_text(v) for v in values or ()]
+    return cells if any(cells) else None
 
 
 def _xlsx_rows(rows, header_line: int) -> Iterator[tuple[int, list]]:
@@ -298,6 +316,18 @@ def fold(value: str) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", stripped.casefold()).split())
 
 
+# How shops title their own member and card numbers: a customer file's reference, a visit file's customer.
+_MEMBER_HEADERS = (
+    "n adherent",
+    "numero adherent",
+    "num adherent",
+    "code adherent",
+    "matricule",
+    "n membre",
+    "numero membre",
+)
+_CARD_HEADERS = ("card number", "n carte", "numero carte", "numero de carte", "carte fidelite", "n carte fidelite")
+
 VISIT_FIELDS: dict[str, tuple[str, ...]] = {
     "customer_ref": (
         "customer ref",
@@ -316,20 +346,14 @@ VISIT_FIELDS: dict[str, tuple[str, ...]] = {
         "no client",
         "code client",
         "card",
-        "card number",
         "card no",
         "loyalty card",
         "carte",
-        "numero de carte",
-        "numero carte",
-        "n carte",
         "no carte",
         "num carte",
-        "carte fidelite",
-        "n carte fidelite",
         "numero de carte fidelite",
-        "n adherent",
-        "numero adherent",
+        *_CARD_HEADERS,
+        *_MEMBER_HEADERS,
     ),
     "date": ("date", "visit date", "visited at", "date visite", "date de visite", "date de passage", "jour", "day"),
     "time": ("time", "heure", "heure de passage", "heure visite", "heure de visite", "hour", "visit time"),
@@ -398,18 +422,8 @@ CUSTOMER_FIELDS: dict[str, tuple[str, ...]] = {
         "ref client",
         "reference client",
         "id",
-        "n adherent",
-        "numero adherent",
-        "num adherent",
-        "code adherent",
-        "matricule",
-        "n membre",
-        "numero membre",
-        "n carte",
-        "numero de carte",
-        "numero carte",
-        "n carte fidelite",
-        "carte fidelite",
+        *_MEMBER_HEADERS,
+        *_CARD_HEADERS,
     ),
     "consent_email": (
         "consentement email",
