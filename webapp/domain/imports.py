@@ -212,7 +212,7 @@ def open_table(path: str | Path, *, allow_xlsx: bool = True, fields: Mapping[str
             raise ImportFileError("old Excel (.xls) files are not supported: save the file as XLSX or CSV")
     encoding = detect_encoding(path)
     with open(path, encoding=encoding, newline="") as handle:
-        header = _find_header(iter(handle.readline, ""), _csv_line_cells, fields)
+        header = _find_header(handle, _csv_line_cells, fields)
         if header is None:
             raise ImportFileError("the file is empty")
         header_line_number, header_line, headers, rest = header
